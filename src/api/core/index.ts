@@ -1,0 +1,4 @@
+import type { ResourceDecl } from '../types.js';
+
+/** core/v1 resources. */
+export const coreResources: ResourceDecl[] = [];
