@@ -151,6 +151,12 @@ export interface ResourceDecl {
     status?: boolean;
     scale?: ScaleDecl;
   };
+  /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate: leases, events, endpoints, rbac …). */
+  allowCreateOnUpdate?: boolean;
+  /** PUT must carry metadata.resourceVersion (upstream's AllowUnconditionalUpdate = false). */
+  requireResourceVersionOnUpdate?: boolean;
+  /** Keep a status sent on create (nodes register with theirs); by default it is reset. */
+  keepStatusOnCreate?: boolean;
   /**
    * metadata.generation starts at 1 and is bumped when anything but metadata and status changes.
    * Defaults to true for resources with a status subresource.
@@ -165,6 +171,16 @@ export interface ResourceDecl {
    * Only needed when versions has more than one entry and the schemas differ.
    */
   convert?(obj: KObject, toVersion: string): KObject;
+  /**
+   * Deletion beyond finalizers: namespaces stay while spec.finalizers is non-empty and
+   * show phase Terminating meanwhile.
+   */
+  deletion?: {
+    /** True while something other than metadata.finalizers holds the object. */
+    blocked?(obj: KObject): boolean;
+    /** Called on the object when its deletion starts but cannot finish yet. */
+    markPending?(obj: KObject): void;
+  };
   /** Pods: objects with a nonzero grace period are marked for deletion rather than removed at once. */
   gracefulDeletion?(obj: KObject, requestedSeconds: number | undefined): number;
 }

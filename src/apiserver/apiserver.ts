@@ -1,0 +1,333 @@
+// The API server proper: authorization, routing, non-resource endpoints (version, health,
+// discovery, OpenAPI) and the generic resource handlers, over one Store and one watch cache.
+// Transport-independent: http.ts serves it over HTTPS, the in-process client calls handle().
+import { createHash } from 'node:crypto';
+import YAML from 'yaml';
+import type { KObject, ResourceDecl } from '../api/types.js';
+import type { Store } from '../storage/store.js';
+import { Admission, type UserInfo } from './admission/index.js';
+import { NamespaceLifecycle } from './admission/namespacelifecycle.js';
+import { ServiceAllocation, type PortRange } from './admission/serviceallocation.js';
+import * as discovery from './discovery.js';
+import * as openapi from './openapi.js';
+import { ApiError, forbidden, internalError, notFoundPath, timeout } from './errors.js';
+import { handleResource } from './handlers/resource.js';
+import { Registry, systemClock, type Clock } from './registry.js';
+import type { ApiRequest, ApiResponse } from './request.js';
+import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
+import { ResourceTable } from './resources.js';
+import { WatchCache } from './watchcache.js';
+import type { CIDR } from '../util/cidr.js';
+
+/** The Kubernetes release kts emulates: kubectl picks its client by this minor. */
+export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+kts' };
+
+export interface ApiServerOptions {
+  store: Store;
+  decls: ResourceDecl[];
+  serviceCIDR: CIDR;
+  nodePortRange: PortRange;
+  /** "https://<ip>:<port>" clients should use; shown in /api's serverAddressByClientCIDRs. */
+  advertiseAddress: string;
+  advertisePort: number;
+  clock?: Clock;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export type HealthCheck = { name: string; check: () => Promise<{ ok: boolean; message?: string }> };
+
+export type SubresourceHandler = (info: RequestInfo, req: ApiRequest) => Promise<ApiResponse>;
+
+export const SYSTEM_USER: UserInfo = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
+
+/** Paths anyone may read, as upstream's system:public-info-viewer role allows. */
+const PUBLIC_PATHS = /^\/(healthz|livez|readyz|version)(\/.*)?$/;
+
+export class ApiServer {
+  readonly resources: ResourceTable;
+  readonly registry: Registry;
+  readonly cache: WatchCache;
+  readonly admission: Admission;
+  readonly services: ServiceAllocation;
+  readonly clock: Clock;
+  readonly store: Store;
+  private readonly healthChecks: HealthCheck[] = [];
+  private readonly subresources = new Map<string, SubresourceHandler>();
+  private readonly virtual = new Map<string, () => Promise<KObject[]>>();
+  private docCache = new Map<string, { body: string; etag: string; contentType: string }>();
+  private ready = false;
+  private readonly log: NonNullable<ApiServerOptions['log']>;
+
+  constructor(readonly opts: ApiServerOptions) {
+    this.store = opts.store;
+    this.clock = opts.clock ?? systemClock;
+    this.log = opts.log ?? (() => {});
+    this.resources = new ResourceTable(opts.decls);
+    this.resources.onChange(() => this.docCache.clear());
+    this.services = new ServiceAllocation(opts.store, opts.serviceCIDR, opts.nodePortRange);
+    this.admission = new Admission();
+    this.registry = new Registry(opts.store, this.admission, this.clock);
+    this.admission.add(
+      new NamespaceLifecycle(async (name) => {
+        const ns = this.resources.lookup('', 'v1', 'namespaces');
+        if (!ns) return undefined;
+        try {
+          return await this.registry.get(ns.decl, '', name);
+        } catch (e) {
+          if (e instanceof ApiError && e.code === 404) return undefined;
+          throw e;
+        }
+      }),
+    );
+    this.admission.add(this.services);
+    this.cache = new WatchCache(opts.store);
+    this.addHealthCheck({ name: 'ping', check: async () => ({ ok: true }) });
+    this.addHealthCheck({ name: 'log', check: async () => ({ ok: true }) });
+    this.addHealthCheck({ name: 'etcd', check: () => this.store.health() });
+  }
+
+  addHealthCheck(h: HealthCheck): void {
+    this.healthChecks.push(h);
+  }
+
+  /** Extra subresources (pods/log, pods/exec, pods/binding …) registered by other components. */
+  registerSubresource(group: string, plural: string, sub: string, h: SubresourceHandler): void {
+    this.subresources.set(`${group}/${plural}/${sub}`, h);
+  }
+
+  subresourceHandler(decl: ResourceDecl, sub: string): SubresourceHandler | undefined {
+    return this.subresources.get(`${decl.group}/${decl.plural}/${sub}`);
+  }
+
+  /** Resources whose objects are computed, not stored (componentstatuses). */
+  registerVirtual(plural: string, list: () => Promise<KObject[]>): void {
+    this.virtual.set(plural, list);
+  }
+
+  async start(): Promise<void> {
+    await this.cache.start();
+    this.ready = true;
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.cache.stop();
+  }
+
+  /** Waits until the store has reached `rev`; 504 Timeout "Too large resource version" otherwise. */
+  async waitForRevision(rev: number): Promise<void> {
+    const cur = await this.store.currentRevision();
+    if (rev <= cur) return;
+    const ok = await this.cache.waitFor(rev, 3000);
+    if (!ok) throw timeout(`Too large resource version: ${rev}, current: ${await this.store.currentRevision()}`, 1);
+  }
+
+  /** The compacted revision if `rev` is older than history goes back, else undefined. */
+  async compactedBefore(rev: number): Promise<number | undefined> {
+    if (rev === 0) return undefined;
+    const c = await this.store.compactRevision();
+    return rev < c ? c : undefined;
+  }
+
+  async handle(req: ApiRequest): Promise<ApiResponse> {
+    try {
+      return await this.route(req);
+    } catch (e) {
+      if (e instanceof ApiError) return { status: e.code, body: e.toStatus(), headers: e.headers };
+      this.log('request failed', { method: req.method, path: req.path, error: String((e as Error)?.stack ?? e) });
+      const err = internalError(e);
+      return { status: 500, body: err.toStatus() };
+    }
+  }
+
+  private async route(req: ApiRequest): Promise<ApiResponse> {
+    const info = parseRequestInfo(req.method, req.path, req.query);
+    this.authorize(req.user, info);
+    if (info.isResourceRequest) {
+      const list = this.virtual.get(info.resource);
+      if (list && (info.verb === 'get' || info.verb === 'list') && !info.group) return this.handleVirtual(info, req, list);
+      return handleResource(this, info, req);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw notFoundPath();
+    return this.nonResource(info, req);
+  }
+
+  /** Everyone authenticated may do everything until RBAC arrives; anonymous users only read public paths. */
+  private authorize(user: UserInfo, info: RequestInfo): void {
+    if (user.username !== 'system:anonymous') return;
+    if (!info.isResourceRequest && PUBLIC_PATHS.test(info.path)) return;
+    if (info.isResourceRequest) {
+      const ns = info.namespace ? ` in the namespace "${info.namespace}"` : '';
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${info.resource}${info.group ? `.${info.group}` : ''}${info.name ? ` "${info.name}"` : ''} is forbidden: User "system:anonymous" cannot ${info.verb} resource "${info.resource}" in API group "${info.group}"${info.namespace ? ns : info.resource === 'namespaces' ? '' : ' at the cluster scope'}`,
+        { ...(info.name ? { name: info.name } : {}), ...(info.group ? { group: info.group } : {}), kind: info.resource },
+      );
+    }
+    throw new ApiError(403, 'Forbidden', `forbidden: User "system:anonymous" cannot get path "${info.path}"`, {});
+  }
+
+  private async handleVirtual(info: RequestInfo, req: ApiRequest, list: () => Promise<KObject[]>): Promise<ApiResponse> {
+    const served = this.resources.lookup(info.group, info.version, info.resource);
+    if (!served) throw notFoundPath();
+    const items = await list();
+    const { respondObject } = await import('./handlers/resource.js');
+    const { negotiateOutput } = await import('./negotiation.js');
+    const { toTable } = await import('./table.js');
+    const output = negotiateOutput(req.headers['accept']);
+    if (info.name) {
+      const o = items.find((i) => i.metadata.name === info.name);
+      if (!o) throw new ApiError(404, 'NotFound', `${info.resource} "${info.name}" not found`, { name: info.name, kind: info.resource });
+      return respondObject(this, served, o, output, req.query);
+    }
+    if (output === 'table') {
+      return { status: 200, body: toTable(served.decl, items.map((o) => ({ stored: o, served: o })), this.clock.now(), 'Metadata', { resourceVersion: '' }) };
+    }
+    return { status: 200, body: { kind: `${served.decl.kind}List`, apiVersion: 'v1', metadata: {}, items } };
+  }
+
+  private async nonResource(info: RequestInfo, req: ApiRequest): Promise<ApiResponse> {
+    const p = info.path.replace(/\/+$/, '') || '/';
+    if (p === '/version') {
+      return {
+        status: 200,
+        body: {
+          major: KUBE_VERSION.major,
+          minor: KUBE_VERSION.minor,
+          gitVersion: KUBE_VERSION.gitVersion,
+          gitCommit: '0000000000000000000000000000000000000000',
+          gitTreeState: 'clean',
+          buildDate: '2026-11-22T00:00:00Z',
+          goVersion: `node${process.versions.node}`,
+          compiler: 'kts',
+          platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+        },
+      };
+    }
+    const health = /^\/(healthz|livez|readyz)(?:\/(.+))?$/.exec(p);
+    if (health) return this.healthResponse(health[1]!, health[2], req.query);
+    if (p === '/') {
+      return { status: 200, body: { paths: this.rootPaths() } };
+    }
+    if (p === '/api' || p === '/apis') {
+      const agg = discovery.negotiateDiscovery(req.headers['accept']);
+      const root = p === '/api' ? 'api' : 'apis';
+      if (agg) {
+        return this.cachedDoc(`agg:${root}:${agg.version}`, req, agg.contentType, () =>
+          JSON.stringify(discovery.aggregatedDiscovery(this.resources.all(), root, agg.version)),
+        );
+      }
+      if (p === '/api') return this.cachedDoc('api', req, 'application/json', () => JSON.stringify(discovery.apiVersions(this.resources.all(), this.opts.advertiseAddress + ':' + this.opts.advertisePort)));
+      return this.cachedDoc('apis', req, 'application/json', () => JSON.stringify(discovery.apiGroupList(this.resources.all())));
+    }
+    if (info.apiPrefix === 'api' && info.version && !info.isResourceRequest) {
+      if (info.version !== 'v1') throw notFoundPath();
+      return this.cachedDoc('api/v1', req, 'application/json', () => JSON.stringify(discovery.apiResourceList(this.resources.all(), '', 'v1')));
+    }
+    if (info.apiPrefix === 'apis' && info.group && !info.isResourceRequest) {
+      if (info.version) {
+        if (!this.resources.hasGroupVersion(info.group, info.version)) throw notFoundPath();
+        return this.cachedDoc(`apis/${info.group}/${info.version}`, req, 'application/json', () =>
+          JSON.stringify(discovery.apiResourceList(this.resources.all(), info.group, info.version)),
+        );
+      }
+      if (!this.resources.hasGroup(info.group)) throw notFoundPath();
+      return this.cachedDoc(`apis/${info.group}`, req, 'application/json', () => JSON.stringify(discovery.apiGroup(this.resources.all(), info.group)));
+    }
+    if (p === '/openapi/v2') {
+      if (!acceptsJSON(req.headers['accept'])) throw new ApiError(406, 'NotAcceptable', 'only application/json is served', {});
+      return this.cachedDoc('openapi/v2', req, 'application/json', () => JSON.stringify(openapi.openapiV2(this.resources.all())));
+    }
+    if (p === '/openapi/v3') {
+      return this.cachedDoc('openapi/v3', req, 'application/json', () => JSON.stringify(openapi.openapiV3Index(this.resources.all())));
+    }
+    if (p.startsWith('/openapi/v3/')) {
+      const gv = p.slice('/openapi/v3/'.length);
+      if (!acceptsJSON(req.headers['accept'])) throw new ApiError(406, 'NotAcceptable', 'only application/json is served', {});
+      const doc = openapi.openapiV3GroupVersion(this.resources.all(), gv);
+      if (!doc) throw notFoundPath();
+      return this.cachedDoc(`openapi/v3/${gv}`, req, 'application/json', () => JSON.stringify(doc), true);
+    }
+    if (p === '/metrics') {
+      return { status: 200, contentType: 'text/plain; version=0.0.4', body: this.metricsText() };
+    }
+    throw notFoundPath();
+  }
+
+  private rootPaths(): string[] {
+    const paths = new Set(['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/metrics', '/openapi/v2', '/openapi/v3', '/version']);
+    for (const d of this.resources.all()) {
+      if (!d.group) continue;
+      paths.add(`/apis/${d.group}`);
+      for (const v of d.versions ?? [d.version]) paths.add(`/apis/${d.group}/${v}`);
+    }
+    return [...paths].sort();
+  }
+
+  private metricsText(): string {
+    const mem = process.memoryUsage();
+    return [
+      '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+      '# TYPE process_resident_memory_bytes gauge',
+      `process_resident_memory_bytes ${mem.rss}`,
+      '# HELP apiserver_registered_watchers Number of currently registered watchers.',
+      '# TYPE apiserver_registered_watchers gauge',
+      `apiserver_registered_watchers ${this.cache.watcherCount()}`,
+      '',
+    ].join('\n');
+  }
+
+  /** Serves a computed document with a strong ETag; If-None-Match answers 304 (kubectl's disk cache). */
+  private cachedDoc(key: string, req: ApiRequest, contentType: string, build: () => string, immutable = false): ApiResponse {
+    let doc = this.docCache.get(key);
+    if (!doc) {
+      const body = build();
+      doc = { body, contentType, etag: `"${createHash('sha512').update(body).digest('hex').toUpperCase()}"` };
+      this.docCache.set(key, doc);
+    }
+    const headers: Record<string, string> = { ETag: doc.etag, Vary: 'Accept' };
+    if (immutable && req.query.get('hash')) headers['Cache-Control'] = 'public, immutable';
+    else headers['Cache-Control'] = 'no-cache, private';
+    if (req.headers['if-none-match'] === doc.etag) return { status: 304, headers };
+    return { status: 200, headers, contentType: doc.contentType, body: doc.body };
+  }
+
+  private async healthResponse(kind: string, only: string | undefined, q: URLSearchParams): Promise<ApiResponse> {
+    const checks = this.healthChecks.filter((h) => !only || h.name === only);
+    if (only && checks.length === 0) throw notFoundPath();
+    const results = await Promise.all(
+      checks.map(async (h) => {
+        try {
+          return { name: h.name, ...(await h.check()) };
+        } catch (e) {
+          return { name: h.name, ok: false, message: (e as Error).message };
+        }
+      }),
+    );
+    const excluded = new Set(q.getAll('exclude'));
+    const relevant = results.filter((r) => !excluded.has(r.name));
+    let ok = relevant.every((r) => r.ok);
+    if (kind === 'readyz' && !this.ready) ok = false;
+    const verbose = q.has('verbose');
+    if (only) {
+      const r = results[0]!;
+      return { status: r.ok ? 200 : 500, contentType: 'text/plain; charset=utf-8', body: r.ok ? 'ok' : `internal server error: ${r.message ?? 'failed'}\n` };
+    }
+    if (!verbose && ok) return { status: 200, contentType: 'text/plain; charset=utf-8', body: 'ok' };
+    const lines = results.map((r) => (excluded.has(r.name) ? `[+]${r.name} excluded: ok` : r.ok ? `[+]${r.name} ok` : `[-]${r.name} failed: reason withheld`));
+    if (kind === 'readyz') lines.push(this.ready ? '[+]informer-sync ok' : '[-]informer-sync failed: reason withheld');
+    lines.push(ok ? `${kind} check passed` : `${kind} check failed`);
+    return { status: ok ? 200 : 500, contentType: 'text/plain; charset=utf-8', body: lines.join('\n') + '\n' };
+  }
+}
+
+function acceptsJSON(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((t) => {
+    const m = t.split(';')[0]!.trim().toLowerCase();
+    return m === 'application/json' || m === '*/*' || m === 'application/*';
+  });
+}
+
+export { forbidden, YAML };

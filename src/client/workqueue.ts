@@ -1,0 +1,96 @@
+// A rate-limited work queue in the shape of client-go's: a key waits in the queue at most
+// once, is never processed by two workers at once, and a key re-added while it is being
+// processed is processed again afterwards. Failures requeue with exponential back-off.
+
+export interface WorkQueueOptions {
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export class WorkQueue {
+  private queue: string[] = [];
+  private dirty = new Set<string>();
+  private processing = new Set<string>();
+  private failures = new Map<string, number>();
+  private delayed = new Map<string, NodeJS.Timeout>();
+  private waiters: ((key: string | undefined) => void)[] = [];
+  private shuttingDown = false;
+  private readonly baseDelay: number;
+  private readonly maxDelay: number;
+
+  constructor(opts: WorkQueueOptions = {}) {
+    this.baseDelay = opts.baseDelayMs ?? 5;
+    this.maxDelay = opts.maxDelayMs ?? 1000_000;
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown || this.dirty.has(key)) return;
+    this.dirty.add(key);
+    if (this.processing.has(key)) return;
+    const w = this.waiters.shift();
+    if (w) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      w(key);
+    } else this.queue.push(key);
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.shuttingDown) return;
+    if (ms <= 0) return this.add(key);
+    if (this.delayed.has(key)) return;
+    const t = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, ms);
+    t.unref?.();
+    this.delayed.set(key, t);
+  }
+
+  /** Requeue after a failure, waiting baseDelay * 2^failures (capped). */
+  addRateLimited(key: string): void {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    this.addAfter(key, Math.min(this.baseDelay * 2 ** n, this.maxDelay));
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  numRequeues(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** The next key to process, or undefined once shut down. Call done(key) afterwards. */
+  get(): Promise<string | undefined> {
+    if (this.shuttingDown) return Promise.resolve(undefined);
+    const key = this.queue.shift();
+    if (key !== undefined) {
+      this.dirty.delete(key);
+      this.processing.add(key);
+      return Promise.resolve(key);
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.has(key)) {
+      this.dirty.delete(key);
+      this.add(key);
+    }
+  }
+
+  len(): number {
+    return this.queue.length;
+  }
+
+  shutDown(): void {
+    this.shuttingDown = true;
+    for (const t of this.delayed.values()) clearTimeout(t);
+    this.delayed.clear();
+    for (const w of this.waiters) w(undefined);
+    this.waiters = [];
+  }
+}

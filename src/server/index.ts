@@ -1,0 +1,172 @@
+// `kts server`: one process running the whole control plane. Today: storage, PKI, the API
+// server over HTTPS, and the controllers the API needs to behave (namespace lifecycle).
+// Each component is started here and stopped in reverse order.
+import { mkdir } from 'node:fs/promises';
+import { hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:net';
+import { builtinResources } from '../api/builtin.js';
+import type { KObject } from '../api/types.js';
+import { ApiServer } from '../apiserver/apiserver.js';
+import { createHttpsServer } from '../apiserver/http.js';
+import { ensurePKI, type PKI } from '../apiserver/pki.js';
+import { parsePortRange } from '../apiserver/admission/serviceallocation.js';
+import { writeKubeconfig } from '../cli/kubeconfig.js';
+import { openStore } from '../storage/index.js';
+import type { Store } from '../storage/store.js';
+import { parseCIDR } from '../util/cidr.js';
+import { createLogger, type Logger } from '../util/log.js';
+import { bootstrap } from './bootstrap.js';
+import { registerCoreSubresources } from './subresources.js';
+import { ControllerManager } from '../controllers/manager.js';
+import { InProcessClient } from '../client/inprocess.js';
+
+export interface ServerConfig {
+  dataDir: string;
+  bindAddress: string;
+  httpsListenPort: number;
+  advertiseAddress?: string;
+  tlsSANs: string[];
+  writeKubeconfig?: string;
+  writeKubeconfigMode?: number;
+  datastoreEndpoint?: string;
+  serviceCIDR: string;
+  clusterCIDR: string;
+  serviceNodePortRange: string;
+  logFormat: 'text' | 'json';
+  verbose?: boolean;
+  /** Compaction interval in ms (0 disables); default 5 minutes. */
+  compactIntervalMs?: number;
+  logger?: Logger;
+}
+
+export interface RunningServer {
+  api: ApiServer;
+  store: Store;
+  pki: PKI;
+  kubeconfigPath: string;
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export function defaultDataDir(): string {
+  if (process.getuid?.() === 0) return '/var/lib/kts';
+  return join(process.env['HOME'] ?? '.', '.kts');
+}
+
+/** The node's primary IPv4 address (first non-internal), or loopback. */
+export function primaryIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function allIPv4(): string[] {
+  const out: string[] = [];
+  for (const addrs of Object.values(networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4') out.push(a.address);
+  return out;
+}
+
+export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
+  const t0 = performance.now();
+  const log = cfg.logger ?? createLogger(cfg.logFormat, { verbose: cfg.verbose });
+  await mkdir(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const advertise = cfg.advertiseAddress ?? (cfg.bindAddress !== '0.0.0.0' && cfg.bindAddress !== '::' ? cfg.bindAddress : primaryIPv4());
+
+  const endpoints = cfg.datastoreEndpoint ? cfg.datastoreEndpoint.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const storeLog = log.with('storage');
+  const [store, pki] = await Promise.all([
+    openStore({ dataDir: cfg.dataDir, endpoints, compactIntervalMs: cfg.compactIntervalMs, log: (m, f) => storeLog.info(m, f as Record<string, unknown>) }),
+    ensurePKI(join(cfg.dataDir, 'tls'), {
+      sans: {
+        dns: ['localhost', hostname(), ...cfg.tlsSANs.filter((s) => !/^[\d.]+$/.test(s) && !s.includes(':'))],
+        ips: ['127.0.0.1', ...allIPv4(), advertise, ...cfg.tlsSANs.filter((s) => /^[\d.]+$/.test(s) || s.includes(':'))],
+      },
+    }),
+  ]);
+
+  const serviceCIDR = parseCIDR(cfg.serviceCIDR);
+  const api = new ApiServer({
+    store,
+    decls: builtinResources,
+    serviceCIDR,
+    nodePortRange: parsePortRange(cfg.serviceNodePortRange),
+    advertiseAddress: advertise,
+    advertisePort: cfg.httpsListenPort,
+    log: (m, f) => log.with('apiserver').error(m, f),
+  });
+  await api.start();
+  await bootstrap(api, { advertiseAddress: advertise, securePort: cfg.httpsListenPort });
+  registerCoreSubresources(api);
+
+  const https = createHttpsServer(api, {
+    host: cfg.bindAddress,
+    port: cfg.httpsListenPort,
+    cert: pki.servingCert,
+    key: pki.servingKey,
+    clientCA: pki.caCert,
+  });
+  const port = await listen(https, cfg.httpsListenPort, cfg.bindAddress);
+  const url = `https://127.0.0.1:${port}`;
+  const kubeconfigPath = cfg.writeKubeconfig ?? join(cfg.dataDir, 'kubeconfig.yaml');
+  await writeKubeconfig(kubeconfigPath, { server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
+
+  const client = new InProcessClient(api);
+  const controllers = new ControllerManager(client, log.with('controller-manager'));
+  controllers.start();
+  api.registerVirtual('componentstatuses', async () => componentStatuses(store, controllers));
+
+  log.info('kts server is ready', {
+    url,
+    kubeconfig: kubeconfigPath,
+    storage: store.name,
+    startupMs: Math.round(performance.now() - t0),
+  });
+
+  return {
+    api,
+    store,
+    pki,
+    kubeconfigPath,
+    url,
+    port,
+    async stop() {
+      controllers.stop();
+      await new Promise<void>((resolve) => {
+        https.close(() => resolve());
+        // Watches are long-lived: close their sessions so close() can finish.
+        setTimeout(resolve, 2000).unref();
+      });
+      await api.stop();
+      await store.close();
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+/** componentstatuses: the health of what this process actually runs. */
+async function componentStatuses(store: Store, controllers: ControllerManager): Promise<KObject[]> {
+  const cs = (name: string, ok: boolean, message: string, error?: string): KObject => ({
+    kind: 'ComponentStatus',
+    apiVersion: 'v1',
+    metadata: { name, creationTimestamp: null as unknown as string },
+    conditions: [{ type: 'Healthy', status: ok ? 'True' : 'False', message, ...(error ? { error } : {}) }],
+  });
+  const out: KObject[] = [];
+  out.push(controllers.running() ? cs('controller-manager', true, 'ok') : cs('controller-manager', false, '', 'not running'));
+  const h = await store.health().catch((e: Error) => ({ ok: false, message: e.message }));
+  out.push(h.ok ? cs('etcd-0', true, 'ok') : cs('etcd-0', false, '', h.message ?? 'unhealthy'));
+  return out;
+}

@@ -1,0 +1,25 @@
+// Subresources beyond status and scale that the core API has from the start.
+import type { ApiServer } from '../apiserver/apiserver.js';
+import { badRequest, methodNotSupported } from '../apiserver/errors.js';
+import { decodeBody, negotiateOutput } from '../apiserver/negotiation.js';
+import { respondObject } from '../apiserver/handlers/resource.js';
+
+export function registerCoreSubresources(api: ApiServer): void {
+  // namespaces/finalize: the only way to change spec.finalizers (the namespace controller uses it).
+  api.registerSubresource('', 'namespaces', 'finalize', async (info, req) => {
+    if (info.verb !== 'update') throw methodNotSupported({ group: '', resource: 'namespaces/finalize' }, info.verb);
+    const served = api.resources.lookup('', 'v1', 'namespaces')!;
+    const body = (req.bodyObject ?? decodeBody(req.body, req.headers['content-type'])) as { spec?: { finalizers?: unknown } };
+    const finalizers = body?.spec?.finalizers ?? [];
+    if (!Array.isArray(finalizers)) throw badRequest('spec.finalizers must be a list');
+    const { obj } = await api.registry.update(
+      served.decl,
+      '',
+      info.name,
+      (cur) => ({ ...cur, spec: { ...(cur.spec ?? {}), finalizers } }),
+      { user: req.user },
+      { subresource: 'finalize' },
+    );
+    return respondObject(api, served, obj, negotiateOutput(req.headers['accept']), req.query);
+  });
+}
