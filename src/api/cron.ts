@@ -218,7 +218,7 @@ function wallAt(ms: number, tz: string): number {
   return Date.UTC(p.year!, p.month! - 1, p.day!, p.hour! % 24, p.minute!, p.second!);
 }
 
-/** Inverse of wallAt: the instant whose wall time in tz is `wall`; a time in a DST gap moves forward like Go's time.Date. */
+/** Inverse of wallAt: an instant whose wall time in tz is `wall` (callers check, since DST gaps have none). */
 function instantOf(wall: number, tz: string): number {
   let guess = wall - (wallAt(wall, tz) - wall);
   for (let i = 0; i < 3; i++) {
@@ -277,8 +277,9 @@ export function nextRun(schedule: CronSchedule | string, after: Date, timeZone =
       continue;
     }
     const at = instantOf(w, tz);
-    if (at > afterMs) return new Date(at);
-    w += 60000; // an ambiguous (repeated) wall time already passed
+    // A wall time inside a spring-forward gap does not exist that day: robfig skips it.
+    if (wallAt(at, tz) === w && at > afterMs) return new Date(at);
+    w += 60000;
   }
 }
 

@@ -117,6 +117,7 @@ const PARAMS: Record<string, ParamDef> = {
   insecureSkipTLSVerifyBackend: { in: 'query', type: 'boolean', description: 'insecureSkipTLSVerifyBackend indicates that the apiserver should not confirm the validity of the serving certificate of the backend it is connecting to.' },
   limitBytes: { in: 'query', type: 'integer', description: 'If set, the number of bytes to read from the server before terminating the log output.' },
   previous: { in: 'query', type: 'boolean', description: 'Return previous terminated container logs. Defaults to false.' },
+  stream: { in: 'query', type: 'string', description: 'Specify which container log stream to return to the client. Acceptable values are "All", "Stdout" and "Stderr". If not specified, "All" is used.' },
   sinceSeconds: { in: 'query', type: 'integer', description: 'A relative time in seconds before the current time from which to show logs.' },
   tailLines: { in: 'query', type: 'integer', description: 'If set, the number of lines from the end of the logs to show.' },
   timestamps: { in: 'query', type: 'boolean', description: 'If true, add an RFC3339 or RFC3339Nano timestamp at the beginning of every line of log output. Defaults to false.' },
@@ -134,13 +135,17 @@ const WRITE_QUERY = ['dryRun', 'fieldManager', 'fieldValidation'];
 const PATCH_QUERY = ['dryRun', 'fieldManager', 'fieldValidation', 'force'];
 const DELETE_QUERY = ['dryRun', 'gracePeriodSeconds', 'ignoreStoreReadErrorWithClusterBreakingPotential', 'orphanDependents', 'propagationPolicy'];
 const DELETECOLLECTION_QUERY = ['continue', 'dryRun', 'fieldSelector', 'gracePeriodSeconds', 'ignoreStoreReadErrorWithClusterBreakingPotential', 'labelSelector', 'limit', 'orphanDependents', 'propagationPolicy', 'resourceVersion', 'resourceVersionMatch', 'sendInitialEvents', 'timeoutSeconds'];
-const LOG_QUERY = ['container', 'follow', 'insecureSkipTLSVerifyBackend', 'limitBytes', 'previous', 'sinceSeconds', 'tailLines', 'timestamps'];
+const LOG_QUERY = ['container', 'follow', 'insecureSkipTLSVerifyBackend', 'limitBytes', 'previous', 'sinceSeconds', 'stream', 'tailLines', 'timestamps'];
 const CONNECT_QUERY: Record<string, string[]> = {
   exec: ['command', 'container', 'stderr', 'stdin', 'stdout', 'tty'],
   attach: ['container', 'stderr', 'stdin', 'stdout', 'tty'],
   portforward: ['ports'],
   proxy: [],
 };
+
+function byParamName(ps: [string, ParamDef][]): [string, ParamDef][] {
+  return ps.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
 /** A path parameter "name" described the way upstream does ("name of the Pod"). */
 function nameParam(what: string): [string, ParamDef] {
@@ -238,15 +243,17 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
   const itemParams: [string, ParamDef][] = [nameParam(d.kind), ...nsParams, pretty];
   if (itemOps.length) out.push({ path: `${coll}/{name}`, params: itemParams, ops: itemOps });
 
+  // Upstream puts the list options of these paths on the path, not the operation.
+  const listParams = (extra: [string, ParamDef][]) => byParamName([...extra, pretty, ...LIST_QUERY.map((q): [string, ParamDef] => [q, PARAMS[q]!])]);
   if (verbs.has('list') && d.namespaced) {
-    out.push({ path: `${base}/${d.plural}`, params: [pretty], ops: [{ method: 'get', operationId: `list${G}${d.kind}ForAllNamespaces`, description: `list or watch objects of kind ${d.kind}`, action: 'list', gvk, query: LIST_QUERY, consumes: 'any', produces: 'watchable', responses: ok(listRef, 200) }] });
+    out.push({ path: `${base}/${d.plural}`, params: listParams([]), ops: [{ method: 'get', operationId: `list${G}${d.kind}ForAllNamespaces`, description: `list or watch objects of kind ${d.kind}`, action: 'list', gvk, query: [], consumes: 'any', produces: 'watchable', responses: ok(listRef, 200) }] });
   }
   if (verbs.has('watch')) {
     const watchEvent = `${META}.WatchEvent`;
-    out.push({ path: watchColl, params: [...nsParams, pretty], ops: [{ method: 'get', operationId: `watch${G}${ns}${d.kind}List`, description: `watch individual changes to a list of ${d.kind}. deprecated: use the 'watch' parameter with a list operation instead.`, action: 'watchlist', gvk, query: LIST_QUERY, consumes: 'any', produces: 'watchable', responses: ok(watchEvent, 200) }] });
-    out.push({ path: `${watchColl}/{name}`, params: itemParams, ops: [{ method: 'get', operationId: `watch${G}${ns}${d.kind}`, description: `watch changes to an object of kind ${d.kind}. deprecated: use the 'watch' parameter with a list operation instead, filtered to a single item with the 'fieldSelector' parameter.`, action: 'watch', gvk, query: LIST_QUERY, consumes: 'any', produces: 'watchable', responses: ok(watchEvent, 200) }] });
+    out.push({ path: watchColl, params: listParams(nsParams), ops: [{ method: 'get', operationId: `watch${G}${ns}${d.kind}List`, description: `watch individual changes to a list of ${d.kind}. deprecated: use the 'watch' parameter with a list operation instead.`, action: 'watchlist', gvk, query: [], consumes: 'any', produces: 'watchable', responses: ok(watchEvent, 200) }] });
+    out.push({ path: `${watchColl}/{name}`, params: listParams([nameParam(d.kind), ...nsParams]), ops: [{ method: 'get', operationId: `watch${G}${ns}${d.kind}`, description: `watch changes to an object of kind ${d.kind}. deprecated: use the 'watch' parameter with a list operation instead, filtered to a single item with the 'fieldSelector' parameter.`, action: 'watch', gvk, query: [], consumes: 'any', produces: 'watchable', responses: ok(watchEvent, 200) }] });
     if (d.namespaced) {
-      out.push({ path: `${base}/watch/${d.plural}`, params: [pretty], ops: [{ method: 'get', operationId: `watch${G}${d.kind}ListForAllNamespaces`, description: `watch individual changes to a list of ${d.kind}. deprecated: use the 'watch' parameter with a list operation instead.`, action: 'watchlist', gvk, query: LIST_QUERY, consumes: 'any', produces: 'watchable', responses: ok(watchEvent, 200) }] });
+      out.push({ path: `${base}/watch/${d.plural}`, params: listParams([]), ops: [{ method: 'get', operationId: `watch${G}${d.kind}ListForAllNamespaces`, description: `watch individual changes to a list of ${d.kind}. deprecated: use the 'watch' parameter with a list operation instead.`, action: 'watchlist', gvk, query: [], consumes: 'any', produces: 'watchable', responses: ok(watchEvent, 200) }] });
     }
   }
 
@@ -756,4 +763,35 @@ export function openapiV3Index(decls: readonly ResourceDecl[]): OpenAPIDocument 
     b.index = document({ paths: sortKeys(paths) });
   }
   return b.index;
+}
+
+// ---- /openapi/v2 content negotiation ----
+
+/** What kube-openapi answers protobuf requests with ('@' is not valid in a Content-Type). */
+export const OPENAPI_V2_PROTOBUF_CONTENT_TYPE = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/**
+ * Which form of /openapi/v2 to answer with. client-go asks only for
+ * "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"; a 406 there is not survivable:
+ * client-go retries /swagger-2.0.0.pb-v1 and kubectl 1.27/1.28 `apply` then fails with
+ * "the server could not find the requested resource". undefined: 406.
+ */
+export function negotiateOpenAPIV2(accept: string | undefined): 'json' | 'protobuf' | undefined {
+  if (!accept) return 'json';
+  for (const entry of accept.split(',')) {
+    const type = entry.split(';')[0]!.trim().toLowerCase();
+    if (type === 'application/json' || type === 'application/*' || type === '*/*') return 'json';
+    if (type === 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' || type === OPENAPI_V2_PROTOBUF_CONTENT_TYPE) return 'protobuf';
+  }
+  return undefined;
+}
+
+/**
+ * /openapi/v2 in protobuf form: an empty gnostic openapi_v2.Document (zero bytes is a valid
+ * message). It has no definitions, so kubectl's v2 lookups find nothing and it uses the v3
+ * documents (field validation) and its compiled-in types (apply patches) instead; client-side
+ * validation skips kinds it cannot find. Encoding the full document is future work.
+ */
+export function openapiV2Protobuf(): Buffer {
+  return Buffer.alloc(0);
 }

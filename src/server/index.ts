@@ -98,7 +98,6 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     log: (m, f) => log.with('apiserver').error(m, f),
   });
   await api.start();
-  await bootstrap(api, { advertiseAddress: advertise, securePort: cfg.httpsListenPort });
   registerCoreSubresources(api);
 
   const https = createHttpsServer(api, {
@@ -108,7 +107,11 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     key: pki.servingKey,
     clientCA: pki.caCert,
   });
+  // Listen first: with --https-listen-port 0 the real port is known only now, and the
+  // `kubernetes` Service/Endpoints (and /api's serverAddressByClientCIDRs) must name it.
   const port = await listen(https, cfg.httpsListenPort, cfg.bindAddress);
+  api.opts.advertisePort = port;
+  await bootstrap(api, { advertiseAddress: advertise, securePort: port });
   const url = `https://127.0.0.1:${port}`;
   const kubeconfigPath = cfg.writeKubeconfig ?? join(cfg.dataDir, 'kubeconfig.yaml');
   await writeKubeconfig(kubeconfigPath, { server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });

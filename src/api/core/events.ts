@@ -26,13 +26,19 @@ function validateEvent(o: KObject): FieldError[] {
   const errs: FieldError[] = [];
   const io = isObj(o.involvedObject) ? o.involvedObject : {};
   const ns = o.metadata.namespace ?? '';
-  if (io.namespace && io.namespace !== ns) errs.push(invalid('involvedObject.namespace', io.namespace, 'does not match event.namespace'));
-  if (o.eventTime) {
-    if (!o.reportingComponent) errs.push(required('reportingController', ''));
-    if (!o.reportingInstance) errs.push(required('reportingInstance', ''));
-    if (!o.action) errs.push(required('action', ''));
+  const mismatch = () => errs.push(invalid('involvedObject.namespace', str(io.namespace), 'does not match event.namespace'));
+  if (!o.eventTime) {
+    // Events about cluster-scoped objects (nodes) live in "default".
+    if (!io.namespace) {
+      if (ns !== '' && ns !== 'default') mismatch();
+    } else if (io.namespace !== ns) mismatch();
+  } else {
+    if (!io.namespace && ns !== 'default' && ns !== 'kube-system') mismatch();
+    if (!o.reportingComponent) errs.push(required('reportingComponent'));
+    if (!o.reportingInstance) errs.push(required('reportingInstance'));
+    if (!o.action) errs.push(required('action'));
+    if (!o.reason) errs.push(required('reason'));
   }
-  if (o.type && !['Normal', 'Warning'].includes(o.type) && o.eventTime) errs.push(invalid('type', o.type, 'has invalid value'));
   return errs;
 }
 

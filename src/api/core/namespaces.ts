@@ -16,6 +16,8 @@ export const namespaces: ResourceDecl = {
   singular: 'namespace',
   shortNames: ['ns'],
   namespaced: false,
+  // No deletecollection for namespaces upstream.
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   nameValidation: 'dns1123Label',
   subresources: { status: true },
   generation: false,

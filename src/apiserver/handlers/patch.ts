@@ -35,8 +35,10 @@ export function applyPatch(served: ServedResource, contentType: string, current:
   } catch (e) {
     if (e instanceof ApiError) throw e;
     if (e instanceof PatchError) {
-      if (contentType === 'application/strategic-merge-patch+json') throw badRequest(e.message);
-      throw new ApiError(422, 'Invalid', e.message, {});
+      // Each patch error knows the code upstream answers with (400 malformed, 422 not applicable).
+      if (e.status === 400) throw badRequest(e.message);
+      if (e.status === 422) throw new ApiError(422, 'Invalid', e.message, {});
+      throw new ApiError(e.status, 'InternalError', e.message, {});
     }
     throw badRequest(`the server rejected our request due to an error in our request: ${(e as Error).message}`);
   }

