@@ -10,7 +10,7 @@ import { NamespaceLifecycle } from './admission/namespacelifecycle.js';
 import { ServiceAllocation, type PortRange } from './admission/serviceallocation.js';
 import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
-import { ApiError, forbidden, internalError, notFoundPath, timeout } from './errors.js';
+import { ApiError, forbidden, internalError, notAcceptable, notFoundPath, timeout } from './errors.js';
 import { handleResource } from './handlers/resource.js';
 import { Registry, systemClock, type Clock } from './registry.js';
 import type { ApiRequest, ApiResponse } from './request.js';
@@ -236,18 +236,22 @@ export class ApiServer {
       return this.cachedDoc(`apis/${info.group}`, req, 'application/json', () => JSON.stringify(discovery.apiGroup(this.resources.all(), info.group)));
     }
     if (p === '/openapi/v2') {
-      if (!acceptsJSON(req.headers['accept'])) throw new ApiError(406, 'NotAcceptable', 'only application/json is served', {});
-      return this.cachedDoc('openapi/v2', req, 'application/json', () => JSON.stringify(openapi.openapiV2(this.resources.all())));
+      const form = openapi.negotiateOpenAPIV2(req.headers['accept']);
+      if (!form) throw notAcceptable(['application/json', openapi.OPENAPI_V2_PROTOBUF_CONTENT_TYPE]);
+      if (form === 'protobuf') {
+        return { status: 200, headers: { Vary: 'Accept' }, contentType: openapi.OPENAPI_V2_PROTOBUF_CONTENT_TYPE, body: openapi.openapiV2Protobuf() };
+      }
+      return this.cachedDoc('openapi/v2', req, 'application/json', () => openapi.openapiV2(this.resources.all()).body);
     }
     if (p === '/openapi/v3') {
-      return this.cachedDoc('openapi/v3', req, 'application/json', () => JSON.stringify(openapi.openapiV3Index(this.resources.all())));
+      return this.cachedDoc('openapi/v3', req, 'application/json', () => openapi.openapiV3Index(this.resources.all()).body);
     }
     if (p.startsWith('/openapi/v3/')) {
       const gv = p.slice('/openapi/v3/'.length);
-      if (!acceptsJSON(req.headers['accept'])) throw new ApiError(406, 'NotAcceptable', 'only application/json is served', {});
+      if (!acceptsJSON(req.headers['accept'])) throw notAcceptable(['application/json']);
       const doc = openapi.openapiV3GroupVersion(this.resources.all(), gv);
       if (!doc) throw notFoundPath();
-      return this.cachedDoc(`openapi/v3/${gv}`, req, 'application/json', () => JSON.stringify(doc), true);
+      return this.cachedDoc(`openapi/v3/${gv}`, req, 'application/json', () => doc.body, true);
     }
     if (p === '/metrics') {
       return { status: 200, contentType: 'text/plain; version=0.0.4', body: this.metricsText() };

@@ -271,9 +271,9 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
       for (const m of methods) {
         ops.push({ method: m, operationId: id('connect', cap(m)), description: `connect ${m.toUpperCase()} requests to ${s.name} of ${d.kind}`, action: 'connect', gvk: subGVK, query: CONNECT_QUERY[s.name]!, consumes: 'any', produces: 'any', responses: [{ code: 200, string: true }] });
       }
-      out.push({ path, params: [nameParam(`${s.kind}`), ...nsParams], ops });
+      out.push({ path, params: [nameParam(s.kind), ...nsParams], ops });
       if (s.name === 'proxy') {
-        out.push({ path: `${path}/{path}`, params: [nameParam(`${s.kind}`), ...nsParams, ['path', PARAMS.path!]], ops: ops.map((o) => ({ ...o, operationId: `${o.operationId}WithPath` })) });
+        out.push({ path: `${path}/{path}`, params: [nameParam(s.kind), ...nsParams, ['path', PARAMS.path!]], ops: ops.map((o) => ({ ...o, operationId: `${o.operationId}WithPath` })) });
       }
       continue;
     }
@@ -286,7 +286,7 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
     if (sv.has('patch')) ops.push(patchOp(id('patch'), `partially update ${s.name} of the specified ${d.kind}`, subGVK, subRef));
     if (sv.has('update')) ops.push({ method: 'put', operationId: id('replace'), description: `replace ${s.name} of the specified ${d.kind}`, action: 'put', gvk: subGVK, query: WRITE_QUERY, body: { ref: subRef, required: true }, consumes: 'any', produces: 'object', responses: ok(subRef, 200, 201) });
     if (sv.has('create')) ops.push({ method: 'post', operationId: id('create'), description: `create ${s.name} of ${article(d.kind)} ${d.kind}`, action: 'post', gvk: subGVK, query: WRITE_QUERY, body: { ref: subRef, required: true }, consumes: 'any', produces: 'object', responses: ok(subRef, 200, 201, 202) });
-    if (ops.length) out.push({ path, params: [nameParam(subGVK.kind === d.kind ? d.kind : s.kind), ...nsParams, pretty], ops });
+    if (ops.length) out.push({ path, params: [nameParam(s.kind), ...nsParams, pretty], ops });
   }
   return out;
 }

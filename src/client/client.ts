@@ -29,7 +29,13 @@ export interface Client {
    * Streams watch events until stop() or the server ends the watch (then onClose is called,
    * with the error if one occurred).
    */
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (e: WatchEvent) => void, onClose: (err?: Error) => void): WatchHandle;
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (e: WatchEvent) => void,
+    onClose: (err?: Error) => void,
+    opts?: { accept?: string },
+  ): WatchHandle;
 }
 
 /** A non-2xx response as an error carrying the Status. */

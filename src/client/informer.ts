@@ -29,6 +29,8 @@ export class Informer {
     private readonly client: Client,
     private readonly path: string,
     private readonly query: Record<string, string> = {},
+    /** e.g. the PartialObjectMetadataList media type, for a metadata-only cache. */
+    private readonly accept?: string,
   ) {}
 
   addHandlers(h: EventHandlers): void {
@@ -66,7 +68,10 @@ export class Informer {
   private async relist(): Promise<void> {
     if (this.stopped) return;
     try {
-      const list = await call<{ metadata: { resourceVersion: string }; items: KObject[] }>(this.client, 'GET', this.path, { query: this.query });
+      const list = await call<{ metadata: { resourceVersion: string }; items: KObject[] }>(this.client, 'GET', this.path, {
+        query: this.query,
+        accept: this.accept,
+      });
       const seen = new Set<string>();
       for (const item of list.items) {
         const k = keyOf(item);
@@ -127,6 +132,7 @@ export class Informer {
           this.retry.unref?.();
         } else this.startWatch();
       },
+      { accept: this.accept },
     );
   }
 

@@ -41,7 +41,13 @@ export class InProcessClient implements Client {
     return { status: res.status, body: (typeof body === 'object' && body !== null ? structuredClone(body) : body) as T };
   }
 
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (e: WatchEvent) => void, onClose: (err?: Error) => void): WatchHandle {
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (e: WatchEvent) => void,
+    onClose: (err?: Error) => void,
+    opts: { accept?: string } = {},
+  ): WatchHandle {
     let closeFns: (() => void)[] = [];
     let stopped = false;
     let buf = '';
@@ -53,7 +59,7 @@ export class InProcessClient implements Client {
       onClose(err);
     };
     void this.api
-      .handle({ method: 'GET', path, query: toQuery({ ...query, watch: 'true' }), headers: { accept: 'application/json' }, user: this.user })
+      .handle({ method: 'GET', path, query: toQuery({ ...query, watch: 'true' }), headers: { accept: opts.accept ?? 'application/json' }, user: this.user })
       .then((res) => {
         if (stopped) return;
         if (!res.stream) {

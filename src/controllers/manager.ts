@@ -2,7 +2,9 @@
 // (Leader election across several servers comes with the controllers issue.)
 import type { Client } from '../client/client.js';
 import type { Logger } from '../util/log.js';
+import { GarbageCollector } from './garbagecollector.js';
 import { NamespaceController } from './namespace.js';
+import { ServiceAccountsController } from './serviceaccount.js';
 
 interface Controller {
   start(): void;
@@ -16,10 +18,15 @@ export class ControllerManager {
   constructor(
     private readonly client: Client,
     private readonly log: Logger,
+    private readonly opts: { caCert?: string } = {},
   ) {}
 
   start(): void {
-    this.controllers = [new NamespaceController(this.client, this.log.with('namespace-controller'))];
+    this.controllers = [
+      new NamespaceController(this.client, this.log.with('namespace-controller')),
+      new GarbageCollector(this.client, this.log.with('garbage-collector')),
+      new ServiceAccountsController(this.client, this.log.with('serviceaccount-controller'), this.opts.caCert),
+    ];
     for (const c of this.controllers) c.start();
     this.isRunning = true;
   }

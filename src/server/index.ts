@@ -117,7 +117,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await writeKubeconfig(kubeconfigPath, { server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
 
   const client = new InProcessClient(api);
-  const controllers = new ControllerManager(client, log.with('controller-manager'));
+  const controllers = new ControllerManager(client, log.with('controller-manager'), { caCert: pki.caCert });
   controllers.start();
   api.registerVirtual('componentstatuses', async () => componentStatuses(store, controllers));
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { ResourceDecl } from '../../../src/api/types.js';
-import { definitionName, openapiV2, openapiV3GroupVersion, openapiV3Index } from '../../../src/apiserver/openapi.js';
+import { definitionName, negotiateOpenAPIV2, OPENAPI_V2_PROTOBUF_CONTENT_TYPE, openapiV2, openapiV2Protobuf, openapiV3GroupVersion, openapiV3Index } from '../../../src/apiserver/openapi.js';
 import { allDecls, clusterroles, configmaps, crontabs, deployments, pods } from './fixtures.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -209,4 +209,15 @@ test('read-only and create-only resources only get the operations their verbs al
   ]);
   const b = Object.entries(v2.paths as Json).filter(([p]) => p.includes('/bindings'));
   assert.deepEqual(b.map(([p, item]) => `${p} ${METHODS.filter((m) => item[m]).join(',')}`), ['/api/v1/namespaces/{namespace}/bindings post']);
+});
+
+test('/openapi/v2 negotiation: client-go asks for protobuf only and must not get a 406', () => {
+  assert.equal(negotiateOpenAPIV2('application/com.github.proto-openapi.spec.v2@v1.0+protobuf'), 'protobuf');
+  assert.equal(negotiateOpenAPIV2('application/json'), 'json');
+  assert.equal(negotiateOpenAPIV2('application/json, */*'), 'json');
+  assert.equal(negotiateOpenAPIV2(undefined), 'json');
+  assert.equal(negotiateOpenAPIV2('application/vnd.kubernetes.protobuf'), undefined);
+  // Zero bytes is a valid, empty openapi_v2.Document.
+  assert.equal(openapiV2Protobuf().length, 0);
+  assert.doesNotMatch(OPENAPI_V2_PROTOBUF_CONTENT_TYPE, /@/);
 });
