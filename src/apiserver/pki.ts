@@ -61,37 +61,12 @@ type X509Crypto = Parameters<X509Module['cryptoProvider']['set']>[0];
 type X509Module = typeof import('@peculiar/x509');
 let x509Module: Promise<X509Module> | undefined;
 function loadX509(): Promise<X509Module> {
-  installReflectMetadata();
-  x509Module ??= import('@peculiar/x509').then((m) => {
+  // @peculiar/x509 registers its algorithms with tsyringe, which needs the reflect-metadata API.
+  x509Module ??= import('reflect-metadata').then(() => import('@peculiar/x509')).then((m) => {
     m.cryptoProvider.set(webcrypto as unknown as X509Crypto);
     return m;
   });
   return x509Module;
-}
-
-/**
- * @peculiar/x509 registers its algorithms with tsyringe, which refuses to load without the
- * reflect-metadata API. x509 declares no constructor parameters to inject, so a small
- * WeakMap-backed stand-in is enough; a real reflect-metadata, if loaded, takes precedence.
- */
-function installReflectMetadata(): void {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R.getMetadata === 'function') return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const own = (target: object, create: boolean) => {
-    let m = store.get(target);
-    if (!m && create) store.set(target, (m = new Map()));
-    return m;
-  };
-  R.defineMetadata = (key: unknown, value: unknown, target: object) => void own(target, true)!.set(key, value);
-  R.getOwnMetadata = (key: unknown, target: object) => own(target, false)?.get(key);
-  R.getMetadata = (key: unknown, target: object): unknown => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t)) {
-      const m = own(t, false);
-      if (m?.has(key)) return m.get(key);
-    }
-    return undefined;
-  };
 }
 
 /** Loads the PKI under `dir`, creating or renewing whatever is missing, invalid or lacks a SAN. */
