@@ -181,6 +181,19 @@ export interface ResourceDecl {
     /** Called on the object when its deletion starts but cannot finish yet. */
     markPending?(obj: KObject): void;
   };
+  /**
+   * Objects of this resource live at another resource's keys, in that resource's schema
+   * (events.k8s.io/v1 events are stored as core/v1 events, as upstream stores them).
+   * The other resource's strategy applies to writes; this one's printer and field
+   * selectors see objects in this resource's shape (fromStored).
+   */
+  storedAs?: {
+    group: string;
+    version: string;
+    plural: string;
+    toStored(obj: KObject): KObject;
+    fromStored(obj: KObject): KObject;
+  };
   /** Pods: objects with a nonzero grace period are marked for deletion rather than removed at once. */
   gracefulDeletion?(obj: KObject, requestedSeconds: number | undefined): number;
 }

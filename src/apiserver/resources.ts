@@ -6,6 +6,8 @@ export interface ServedResource {
   decl: ResourceDecl;
   /** The version this entry serves (one entry per served version). */
   version: string;
+  /** The declaration whose keys and strategy hold the objects: decl itself, or decl.storedAs's. */
+  storage: ResourceDecl;
 }
 
 export class ResourceTable {
@@ -19,7 +21,21 @@ export class ResourceTable {
 
   add(decl: ResourceDecl): void {
     this.decls.push(decl);
-    for (const v of servedVersions(decl)) this.byGVR.set(`${decl.group}/${v}/${decl.plural}`, { decl, version: v });
+    for (const v of servedVersions(decl)) {
+      const entry: ServedResource = { decl, version: v, storage: decl };
+      if (decl.storedAs) {
+        const { group, version, plural } = decl.storedAs;
+        // Resolved on use: the storage resource may be declared after this one.
+        Object.defineProperty(entry, 'storage', {
+          get: () => {
+            const target = this.byGVR.get(`${group}/${version}/${plural}`);
+            if (!target) throw new Error(`${decl.plural}.${decl.group} is stored as ${plural}.${group}/${version}, which is not served`);
+            return target.decl;
+          },
+        });
+      }
+      this.byGVR.set(`${decl.group}/${v}/${decl.plural}`, entry);
+    }
     for (const l of this.listeners) l();
   }
 

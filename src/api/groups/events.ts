@@ -125,6 +125,8 @@ export const events: ResourceDecl = {
     cells: eventCells,
   },
   strategy: { validate: validateEventsV1 },
+  // One object at one key with core/v1 events; writes go through the core strategy.
+  storedAs: { group: '', version: 'v1', plural: 'events', toStored: eventsV1ToCoreEvent, fromStored: coreEventToEventsV1 },
 };
 
 export const eventsResources: ResourceDecl[] = [events];

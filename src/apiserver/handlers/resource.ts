@@ -30,7 +30,7 @@ const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'
 export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRequest): Promise<ApiResponse> {
   const served = s.resources.lookup(info.group, info.version, info.resource);
   if (!served) throw notFoundPath();
-  const { decl } = served;
+  const { decl, storage } = served;
   if (!decl.namespaced && info.namespace) throw notFoundPath();
   const verbs = decl.verbs ?? ALL_VERBS;
   const verb = info.verb;
@@ -50,7 +50,7 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
   switch (verb) {
     case 'get': {
       const output = negotiateOutput(req.headers['accept']);
-      const obj = await s.registry.get(decl, ns, info.name);
+      const obj = await s.registry.get(storage, ns, info.name);
       return respondObject(s, served, obj, output, req.query);
     }
     case 'list':
@@ -62,14 +62,14 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
       const output = negotiateOutput(req.headers['accept']);
       const body = toStorage(served, requireObject(decodeRequestBody(req), served));
       if (info.name) throw methodNotSupported(gr(decl), 'create');
-      const created = await s.registry.create(decl, ns, body, rc);
+      const created = await s.registry.create(storage, ns, body, rc);
       return respondObject(s, served, created, output, req.query, 201);
     }
     case 'update': {
       const output = negotiateOutput(req.headers['accept']);
       const body = toStorage(served, requireObject(decodeRequestBody(req), served));
       const { obj, created } = await s.registry.update(
-        decl,
+        storage,
         ns,
         info.name,
         (cur) => checkResourceVersion(decl, info.name, body, cur),
@@ -86,7 +86,7 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
     case 'delete': {
       const output = negotiateOutput(req.headers['accept']);
       const opts = deleteOptions(req);
-      const res = await s.registry.delete(decl, ns, info.name, opts, rc);
+      const res = await s.registry.delete(storage, ns, info.name, opts, rc);
       if (res.deleted && !decl.gracefulDeletion) {
         return {
           status: 200,
@@ -97,11 +97,11 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
     }
     case 'deletecollection': {
       const opts = deleteOptions(req);
-      const filter = buildFilter(decl, req.query);
-      const list = await s.registry.list(decl, ns, { filter });
+      const filter = storedFilter(served, buildFilter(decl, req.query));
+      const list = await s.registry.list(storage, ns, { filter });
       for (const o of list.items) {
         try {
-          await s.registry.delete(decl, o.metadata.namespace ?? '', o.metadata.name!, { ...opts, preconditions: undefined }, rc);
+          await s.registry.delete(storage, o.metadata.namespace ?? '', o.metadata.name!, { ...opts, preconditions: undefined }, rc);
         } catch (e) {
           if (!(e instanceof ApiError && e.code === 404)) throw e;
         }
@@ -146,22 +146,34 @@ function requireObject(v: unknown, served: ServedResource): KObject {
   return o;
 }
 
-/** Converts an object from the requested version to the storage version. */
+/** Converts an object from the requested version to the stored form. */
 export function toStorage(served: ServedResource, obj: KObject): KObject {
   const { decl, version } = served;
-  if (version === decl.version || !decl.convert) return obj;
-  return decl.convert(obj, decl.version);
+  const out = version === decl.version || !decl.convert ? obj : decl.convert(obj, decl.version);
+  return decl.storedAs ? decl.storedAs.toStored(out) : out;
+}
+
+/** The stored object in the served resource's own shape (its storage version): what printers and selectors see. */
+export function toView(served: ServedResource, stored: KObject): KObject {
+  return served.decl.storedAs ? served.decl.storedAs.fromStored(stored) : stored;
 }
 
 /** Converts a stored object to the requested version. */
-export function toServed(served: ServedResource, obj: KObject): KObject {
+export function toServed(served: ServedResource, stored: KObject): KObject {
   const { decl, version } = served;
+  const obj = toView(served, stored);
   if (version === decl.version || !decl.convert) {
     if (!obj.apiVersion) obj.apiVersion = apiVersionOf(decl, version);
     if (!obj.kind) obj.kind = decl.kind;
     return obj;
   }
   return decl.convert(obj, version);
+}
+
+/** A filter over stored objects from one over the served resource's shape. */
+export function storedFilter(served: ServedResource, f: ((o: KObject) => boolean) | undefined): ((o: KObject) => boolean) | undefined {
+  if (!f || !served.decl.storedAs) return f;
+  return (o) => f(toView(served, o));
 }
 
 /** PUT: a body that names a resourceVersion must match the current one (optimistic concurrency). */
@@ -186,7 +198,7 @@ export function respondObject(
   const out = toServed(served, obj);
   if (output === 'table') {
     const include = (query.get('includeObject') as IncludeObject) || 'Metadata';
-    return { status, body: toTable(served.decl, [{ stored: obj, served: out }], s.clock.now(), include, { resourceVersion: obj.metadata.resourceVersion }) };
+    return { status, body: toTable(served.decl, [{ stored: toView(served, obj), served: out }], s.clock.now(), include, { resourceVersion: obj.metadata.resourceVersion }) };
   }
   if (output === 'partialMetadata' || output === 'partialMetadataList') return { status, body: partialMetadata(out) };
   return { status, body: out, contentType: output === 'yaml' ? 'application/yaml' : undefined };
@@ -212,8 +224,8 @@ async function handleList(s: ApiServer, served: ServedResource, info: RequestInf
     if (rvMatch === 'Exact') revision = n;
     else await s.waitForRevision(n);
   }
-  const filter = buildFilter(decl, q);
-  const list = await s.registry.list(decl, info.namespace, { limit, continueToken, revision, filter });
+  const filter = storedFilter(served, buildFilter(decl, q));
+  const list = await s.registry.list(served.storage, info.namespace, { limit, continueToken, revision, filter });
   const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };
   if (list.continueToken) listMeta['continue'] = list.continueToken;
   if (list.remainingItemCount !== undefined) listMeta['remainingItemCount'] = list.remainingItemCount;
@@ -221,7 +233,7 @@ async function handleList(s: ApiServer, served: ServedResource, info: RequestInf
     const include = (q.get('includeObject') as IncludeObject) || 'Metadata';
     return {
       status: 200,
-      body: toTable(decl, list.items.map((o) => ({ stored: o, served: toServed(served, o) })), s.clock.now(), include, listMeta),
+      body: toTable(decl, list.items.map((o) => ({ stored: toView(served, o), served: toServed(served, o) })), s.clock.now(), include, listMeta),
     };
   }
   if (output === 'partialMetadata' || output === 'partialMetadataList') {
@@ -285,7 +297,7 @@ async function patchObject(s: ApiServer, served: ServedResource, info: RequestIn
   if (!PATCH_TYPES.includes(contentType)) throw unsupportedMediaType(contentType, PATCH_TYPES);
   const patchBody = req.bodyObject !== undefined ? structuredClone(req.bodyObject) : decodeBody(req.body, contentType === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json');
   return s.registry.update(
-    decl,
+    served.storage,
     info.namespace,
     info.name,
     (cur) => {
@@ -309,10 +321,10 @@ async function handleStatus(s: ApiServer, served: ServedResource, info: RequestI
   const output = negotiateOutput(req.headers['accept']);
   switch (info.verb) {
     case 'get':
-      return respondObject(s, served, await s.registry.get(decl, info.namespace, info.name), output, req.query);
+      return respondObject(s, served, await s.registry.get(served.storage, info.namespace, info.name), output, req.query);
     case 'update': {
       const body = toStorage(served, requireObject(decodeRequestBody(req), served));
-      const { obj } = await s.registry.update(decl, info.namespace, info.name, (cur) => checkResourceVersion(decl, info.name, body, cur), rc, {
+      const { obj } = await s.registry.update(served.storage, info.namespace, info.name, (cur) => checkResourceVersion(decl, info.name, body, cur), rc, {
         subresource: 'status',
       });
       return respondObject(s, served, obj, output, req.query);
@@ -410,7 +422,7 @@ async function handleScale(s: ApiServer, served: ServedResource, info: RequestIn
           let next: KObject;
           if (info.verb === 'patch') {
             if (!PATCH_TYPES.includes(contentType)) throw unsupportedMediaType(contentType, PATCH_TYPES);
-            next = applyPatch({ decl: scaleDecl, version: 'v1' }, contentType, scale, body) as KObject;
+            next = applyPatch({ decl: scaleDecl, version: 'v1', storage: scaleDecl }, contentType, scale, body) as KObject;
           } else {
             if (!body || typeof body !== 'object') throw badRequest('the body of the request was not a valid Scale object');
             next = body as KObject;

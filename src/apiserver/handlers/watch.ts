@@ -12,7 +12,7 @@ import { listPrefix, objectKey, type ServedResource } from '../resources.js';
 import type { CachedEvent } from '../watchcache.js';
 import { CompactedError } from '../../storage/store.js';
 import { buildFilter } from './filter.js';
-import { toServed } from './resource.js';
+import { storedFilter, toServed, toView } from './resource.js';
 import { partialMetadata, tableColumns, tableRow, type IncludeObject } from '../table.js';
 
 /** How often a watch that allows bookmarks gets one (upstream: about once a minute). */
@@ -27,11 +27,11 @@ export async function handleWatch(s: ApiServer, served: ServedResource, info: Re
   const q = req.query;
   const output = negotiateOutput(req.headers['accept']);
   const include = (q.get('includeObject') as IncludeObject) || 'Metadata';
-  const filter0 = buildFilter(decl, q);
+  const filter0 = storedFilter(served, buildFilter(decl, q));
   // A watch on one object (/watch/…/name or fieldSelector=metadata.name=x from the URL) is a filter.
   const nameFilter = info.name ? (o: KObject) => o.metadata.name === info.name : undefined;
   const filter = nameFilter && filter0 ? (o: KObject) => nameFilter(o) && filter0(o) : (nameFilter ?? filter0);
-  const prefix = info.name ? objectKey(decl, info.namespace, info.name) : listPrefix(decl, info.namespace);
+  const prefix = info.name ? objectKey(served.storage, info.namespace, info.name) : listPrefix(served.storage, info.namespace);
   const rvParam = q.get('resourceVersion') ?? '';
   const sendInitial = q.get('sendInitialEvents');
   const allowBookmarks = q.get('allowWatchBookmarks') === 'true';
@@ -47,7 +47,7 @@ export async function handleWatch(s: ApiServer, served: ServedResource, info: Re
   let fromRevision: number;
   const wantInitial = sendInitial === 'true' || (sendInitial !== 'false' && (rvParam === '' || rvParam === '0'));
   if (wantInitial) {
-    const list = await s.registry.list(decl, info.namespace, { filter });
+    const list = await s.registry.list(served.storage, info.namespace, { filter });
     initial = info.name ? list.items.filter((o) => o.metadata.name === info.name) : list.items;
     fromRevision = Number(list.resourceVersion);
     if (rvParam && rvParam !== '0' && Number(rvParam) > fromRevision) {
@@ -71,7 +71,7 @@ export async function handleWatch(s: ApiServer, served: ServedResource, info: Re
         apiVersion: 'meta.k8s.io/v1',
         metadata: { resourceVersion: stored.metadata.resourceVersion },
         columnDefinitions: withCols ? tableColumns(decl) : null,
-        rows: [tableRow(decl, stored, now(), include, servedObj)],
+        rows: [tableRow(decl, toView(served, stored), now(), include, servedObj)],
       };
     }
     if (output === 'partialMetadata' || output === 'partialMetadataList') return partialMetadata(servedObj);
