@@ -263,7 +263,7 @@ export class Registry {
     name: string,
     mutate: (current: KObject) => KObject | Promise<KObject>,
     rc: RequestContext,
-    opts: { subresource?: 'status' | 'finalize' | ''; createIfMissing?: KObject | (() => KObject) } = {},
+    opts: { subresource?: string; createIfMissing?: KObject | (() => KObject) } = {},
   ): Promise<{ obj: KObject; created: boolean }> {
     const key = objectKey(decl, namespace, name);
     for (let attempt = 0; ; attempt++) {
@@ -340,11 +340,10 @@ export class Registry {
       for (const f of m.finalizers ?? []) if (!oldF.has(f)) errs.push(forbiddenErr('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{${JSON.stringify(f)}}`));
     }
 
-    if (subresource === 'finalize') {
-      // namespaces/finalize changes spec.finalizers and nothing else.
-      const finalizers = obj.spec?.finalizers;
-      obj = clone(old);
-      obj.spec = { ...(obj.spec ?? {}), finalizers };
+    if (subresource && subresource !== 'status') {
+      // Other subresources (binding, finalize, eviction …) are server code that produces the
+      // whole next object itself; only identity metadata is enforced above.
+      obj.metadata.generation = old.metadata.generation;
       if (errs.length) throw invalid(decl.group, decl.kind, name, errs);
       return obj;
     }

@@ -25,6 +25,7 @@ const FLAGS: FlagDef[] = [
   { name: 'service-cidr', type: 'string', default: () => '10.96.0.0/12', help: 'IPv4 range for Service cluster IPs' },
   { name: 'cluster-cidr', type: 'string', default: () => '10.244.0.0/16', help: 'IPv4 range for pod IPs' },
   { name: 'service-node-port-range', type: 'string', default: () => '30000-32767', help: 'Port range for NodePort Services' },
+  { name: 'simulated-nodes', type: 'number', default: () => 0, help: 'Register this many simulated nodes (no containers; pods run on a schedule)' },
   { name: 'log-format', type: 'string', default: () => 'text', help: 'Log format: text or json' },
   { name: 'v', type: 'boolean', default: () => false, help: 'Verbose (debug) logging' },
 ];
@@ -106,6 +107,7 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     serviceNodePortRange: String(get('service-node-port-range')),
     logFormat,
     verbose: Boolean(get('v')),
+    simulatedNodes: Number(get('simulated-nodes')),
   };
 }
 

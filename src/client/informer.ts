@@ -14,8 +14,13 @@ export function keyOf(obj: KObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!;
 }
 
+export type IndexFunc = (obj: KObject) => string[];
+
 export class Informer {
   private cache = new Map<string, KObject>();
+  private indexers = new Map<string, IndexFunc>();
+  /** index name → index value → object keys */
+  private indices = new Map<string, Map<string, Set<string>>>();
   private handlers: EventHandlers[] = [];
   private watch?: WatchHandle;
   private rv = '';
@@ -40,6 +45,48 @@ export class Informer {
 
   get(key: string): KObject | undefined {
     return this.cache.get(key);
+  }
+
+  /** Adds an index (e.g. pods by spec.nodeName); call before start(). */
+  addIndexer(name: string, fn: IndexFunc): void {
+    this.indexers.set(name, fn);
+    const idx = new Map<string, Set<string>>();
+    this.indices.set(name, idx);
+    for (const [k, o] of this.cache) for (const v of fn(o)) this.indexAdd(idx, v, k);
+  }
+
+  /** Objects whose index `name` contains `value`. Cached objects are shared: never mutate them. */
+  byIndex(name: string, value: string): KObject[] {
+    const keys = this.indices.get(name)?.get(value);
+    if (!keys) return [];
+    const out: KObject[] = [];
+    for (const k of keys) {
+      const o = this.cache.get(k);
+      if (o) out.push(o);
+    }
+    return out;
+  }
+
+  private indexAdd(idx: Map<string, Set<string>>, v: string, k: string): void {
+    let set = idx.get(v);
+    if (!set) idx.set(v, (set = new Set()));
+    set.add(k);
+  }
+
+  /** Keeps the cache and every index in step. */
+  private setObject(k: string, obj: KObject | undefined): void {
+    const old = this.cache.get(k);
+    for (const [name, fn] of this.indexers) {
+      const idx = this.indices.get(name)!;
+      if (old) for (const v of fn(old)) {
+        const set = idx.get(v);
+        set?.delete(k);
+        if (set && set.size === 0) idx.delete(v);
+      }
+      if (obj) for (const v of fn(obj)) this.indexAdd(idx, v, k);
+    }
+    if (obj) this.cache.set(k, obj);
+    else this.cache.delete(k);
   }
 
   list(): KObject[] {
@@ -77,13 +124,13 @@ export class Informer {
         const k = keyOf(item);
         seen.add(k);
         const old = this.cache.get(k);
-        this.cache.set(k, item);
+        this.setObject(k, item);
         if (!old) this.emit((h) => h.onAdd?.(item));
         else if (old.metadata.resourceVersion !== item.metadata.resourceVersion) this.emit((h) => h.onUpdate?.(old, item));
       }
       for (const [k, old] of this.cache) {
         if (!seen.has(k)) {
-          this.cache.delete(k);
+          this.setObject(k, undefined);
           this.emit((h) => h.onDelete?.(old));
         }
       }
@@ -117,10 +164,10 @@ export class Informer {
         const k = keyOf(e.object);
         const old = this.cache.get(k);
         if (e.type === 'DELETED') {
-          this.cache.delete(k);
+          this.setObject(k, undefined);
           if (old) this.emit((h) => h.onDelete?.(e.object));
         } else {
-          this.cache.set(k, e.object);
+          this.setObject(k, e.object);
           if (old) this.emit((h) => h.onUpdate?.(old, e.object));
           else this.emit((h) => h.onAdd?.(e.object));
         }

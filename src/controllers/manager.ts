@@ -1,33 +1,42 @@
-// The controller manager: starts every controller with a client and stops them together.
+// The controller manager: builds every controller over one shared informer factory,
+// starts them, then starts the informers, and stops everything together.
 // (Leader election across several servers comes with the controllers issue.)
 import type { Client } from '../client/client.js';
+import { EventRecorder } from '../client/events.js';
+import { SharedInformerFactory } from '../client/factory.js';
 import type { Logger } from '../util/log.js';
-import { GarbageCollector } from './garbagecollector.js';
-import { NamespaceController } from './namespace.js';
-import { ServiceAccountsController } from './serviceaccount.js';
-
-interface Controller {
-  start(): void;
-  stop(): void;
-}
+import { realClock, type Clock, type Controller, type ControllerContext } from './context.js';
+import { controllerFactories, type ControllerOptions } from './index.js';
 
 export class ControllerManager {
   private controllers: Controller[] = [];
   private isRunning = false;
+  readonly informers: SharedInformerFactory;
+  readonly ctx: ControllerContext;
 
   constructor(
-    private readonly client: Client,
-    private readonly log: Logger,
-    private readonly opts: { caCert?: string } = {},
-  ) {}
+    client: Client,
+    log: Logger,
+    private readonly opts: ControllerOptions & { clock?: Clock; only?: string[] } = {},
+  ) {
+    this.informers = new SharedInformerFactory(client);
+    const clock = opts.clock ?? realClock;
+    this.ctx = {
+      client,
+      informers: this.informers,
+      recorder: (component) => new EventRecorder(client, { component }, clock),
+      log,
+      clock,
+    };
+  }
 
   start(): void {
-    this.controllers = [
-      new NamespaceController(this.client, this.log.with('namespace-controller')),
-      new GarbageCollector(this.client, this.log.with('garbage-collector')),
-      new ServiceAccountsController(this.client, this.log.with('serviceaccount-controller'), this.opts.caCert),
-    ];
+    for (const [name, make] of controllerFactories) {
+      if (this.opts.only && !this.opts.only.includes(name)) continue;
+      this.controllers.push(make({ ...this.ctx, log: this.ctx.log.with(name) }, this.opts));
+    }
     for (const c of this.controllers) c.start();
+    this.informers.start();
     this.isRunning = true;
   }
 
@@ -37,6 +46,7 @@ export class ControllerManager {
 
   stop(): void {
     for (const c of this.controllers) c.stop();
+    this.informers.stop();
     this.isRunning = false;
   }
 }

@@ -20,6 +20,8 @@ import { bootstrap } from './bootstrap.js';
 import { registerCoreSubresources } from './subresources.js';
 import { ControllerManager } from '../controllers/manager.js';
 import { InProcessClient } from '../client/inprocess.js';
+import { Scheduler } from '../scheduler/index.js';
+import { SimulatedNodes } from '../kubelet/simulated/index.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -38,6 +40,8 @@ export interface ServerConfig {
   /** Compaction interval in ms (0 disables); default 5 minutes. */
   compactIntervalMs?: number;
   logger?: Logger;
+  /** Simulated nodes to register (kwok-like); 0 for none. */
+  simulatedNodes?: number;
 }
 
 export interface RunningServer {
@@ -47,6 +51,7 @@ export interface RunningServer {
   kubeconfigPath: string;
   url: string;
   port: number;
+  simulated?: SimulatedNodes;
   stop(): Promise<void>;
 }
 
@@ -118,8 +123,12 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
 
   const client = new InProcessClient(api);
   const controllers = new ControllerManager(client, log.with('controller-manager'), { caCert: pki.caCert });
+  const scheduler = new Scheduler({ ...controllers.ctx, log: log.with('scheduler') });
+  scheduler.start();
   controllers.start();
-  api.registerVirtual('componentstatuses', async () => componentStatuses(store, controllers));
+  const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...controllers.ctx, log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
+  simulated?.start();
+  api.registerVirtual('componentstatuses', async () => componentStatuses(store, controllers, scheduler));
 
   log.info('kts server is ready', {
     url,
@@ -135,7 +144,10 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     kubeconfigPath,
     url,
     port,
+    simulated,
     async stop() {
+      simulated?.stop();
+      scheduler.stop();
       controllers.stop();
       await new Promise<void>((resolve) => {
         https.close(() => resolve());
@@ -160,7 +172,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** componentstatuses: the health of what this process actually runs. */
-async function componentStatuses(store: Store, controllers: ControllerManager): Promise<KObject[]> {
+async function componentStatuses(store: Store, controllers: ControllerManager, scheduler: Scheduler): Promise<KObject[]> {
   const cs = (name: string, ok: boolean, message: string, error?: string): KObject => ({
     kind: 'ComponentStatus',
     apiVersion: 'v1',
@@ -168,6 +180,7 @@ async function componentStatuses(store: Store, controllers: ControllerManager): 
     conditions: [{ type: 'Healthy', status: ok ? 'True' : 'False', message, ...(error ? { error } : {}) }],
   });
   const out: KObject[] = [];
+  if (scheduler.running()) out.push(cs('scheduler', true, 'ok'));
   out.push(controllers.running() ? cs('controller-manager', true, 'ok') : cs('controller-manager', false, '', 'not running'));
   const h = await store.health().catch((e: Error) => ({ ok: false, message: e.message }));
   out.push(h.ok ? cs('etcd-0', true, 'ok') : cs('etcd-0', false, '', h.message ?? 'unhealthy'));

@@ -1,0 +1,8 @@
+// PodGCController: placeholder until implemented (see issue 4).
+import type { Controller, ControllerContext } from './context.js';
+
+export class PodGCController implements Controller {
+  constructor(readonly ctx: ControllerContext) {}
+  start(): void {}
+  stop(): void {}
+}

@@ -1,0 +1,8 @@
+// TTLAfterFinishedController: placeholder until implemented (see issue 4).
+import type { Controller, ControllerContext } from './context.js';
+
+export class TTLAfterFinishedController implements Controller {
+  constructor(readonly ctx: ControllerContext) {}
+  start(): void {}
+  stop(): void {}
+}
