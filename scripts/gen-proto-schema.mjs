@@ -12,14 +12,18 @@
 // Usage: node scripts/gen-proto-schema.mjs [/usr/lib/google-cloud-sdk/bin/kubectl.1.33] [out.json]
 //
 // Output format (one message per line):
-//   { "source": "...", "messages": { "<full name>": [[number, jsonName, kind, typeName?, repeated?], ...], ... } }
+//   { "source": "...", "messages": { "<full name>": [[number, jsonName, kind, typeName?, flags?], ...], ... } }
 // kind: string | bool | int32 | int64 | uint32 | uint64 | sint32 | sint64 | fixed32 | fixed64 |
 //       sfixed32 | sfixed64 | double | float | bytes | message | map
 // For kind "message" typeName is the full message name (no leading dot).
 // For kind "map" typeName is the value kind ("string", "bytes", …) or the value's full message
 // name (keys are strings in every Kubernetes proto; the script refuses anything else).
-// repeated is 1 for repeated fields and omitted otherwise.
-// go-to-protobuf names proto fields after the Go JSON tag, so the proto field name is the JSON name.
+// The fifth element holds flags and is omitted when 0: 1 = repeated, 2 = inline (a Go struct
+// embedded with `json:",inline"`, whose fields appear in the parent's JSON object).
+// go-to-protobuf names proto fields after the Go JSON tag, so the proto field name is usually the
+// JSON name. Exceptions (checked against upstream's OpenAPI by test/unit/protobuf/schema.test.ts):
+// a few fields are named after the Go field (`Webhooks`, `Expression`, `uID`, `aPIGroup`), and
+// embedded structs get a field named after their type (INLINE below).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -132,13 +136,47 @@ for (let i = data.indexOf(magic); i >= 0; i = data.indexOf(magic, i + 1)) {
 if (files.length === 0) throw new Error(`no Kubernetes proto descriptors found in ${binary}`);
 
 const strip = (t) => t.replace(/^\./, '');
+
+// Embedded Go structs (`json:",inline"`): "<message short name>.<proto field>".
+const INLINE = new Set([
+  'ConfigMapEnvSource.localObjectReference',
+  'ConfigMapKeySelector.localObjectReference',
+  'ConfigMapProjection.localObjectReference',
+  'ConfigMapVolumeSource.localObjectReference',
+  'SecretEnvSource.localObjectReference',
+  'SecretKeySelector.localObjectReference',
+  'SecretProjection.localObjectReference',
+  'EphemeralContainer.ephemeralContainerCommon',
+  'PersistentVolumeSpec.persistentVolumeSource',
+  'Probe.handler',
+  'Volume.volumeSource',
+  'IngressRule.ingressRuleValue',
+  'NamedRuleWithOperations.ruleWithOperations',
+  'RuleWithOperations.rule',
+  'DeviceAllocationConfiguration.deviceConfiguration',
+  'DeviceClaimConfiguration.deviceConfiguration',
+  'DeviceClassConfiguration.deviceConfiguration',
+]);
+// Proto fields named after the Go field instead of the JSON tag: "<message short name>.<proto field>" → JSON name.
+// (Other capitalised names are real JSON names: DaemonEndpoint's `Port`, FieldsV1's `Raw`.)
+const RENAME = {
+  'MutatingWebhookConfiguration.Webhooks': 'webhooks',
+  'ValidatingWebhookConfiguration.Webhooks': 'webhooks',
+  'Validation.Expression': 'expression',
+  'Variable.Name': 'name',
+  'Variable.Expression': 'expression',
+  'BoundObjectReference.uID': 'uid',
+  'IngressClassParametersReference.aPIGroup': 'apiGroup',
+};
 const messages = {};
 for (const [full, m] of [...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
   if (m.mapEntry) continue;
   messages[full] = m.fields.map((f) => {
     let kind = TYPES[f.type];
     if (!kind || kind === 'group' || kind === 'enum') throw new Error(`${full}.${f.name}: unsupported type ${f.type}`);
-    const entry = [f.number, f.name, kind];
+    const short = full.slice(full.lastIndexOf('.') + 1);
+    const inline = INLINE.has(`${short}.${f.name}`);
+    const entry = [f.number, RENAME[`${short}.${f.name}`] ?? f.name, kind];
     if (kind === 'message') {
       const target = all.get(strip(f.typeName));
       if (target?.mapEntry) {
@@ -151,9 +189,11 @@ for (const [full, m] of [...all].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)
       }
       entry.push(strip(f.typeName));
     }
-    if (f.label === 3) {
+    const flags = (f.label === 3 ? 1 : 0) | (inline ? 2 : 0);
+    if (inline && kind !== 'message') throw new Error(`${full}.${f.name}: inline field is not a message`);
+    if (flags) {
       if (entry.length === 3) entry.push(null);
-      entry.push(1);
+      entry.push(flags);
     }
     return entry;
   });

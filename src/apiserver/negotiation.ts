@@ -2,6 +2,7 @@
 // request body is encoded (Content-Type).
 import YAML from 'yaml';
 import { badRequest, notAcceptable } from './errors.js';
+import { decodeProtobufObject, PROTOBUF_CONTENT_TYPE } from './protobuf/decode.js';
 
 export type OutputKind = 'json' | 'yaml' | 'table' | 'partialMetadata' | 'partialMetadataList';
 
@@ -54,10 +55,11 @@ export function negotiateOutput(accept: string | undefined): OutputKind {
   ]);
 }
 
-/** Decodes a request body (JSON or YAML) into a value; 400 with a pointed message when malformed. */
+/** Decodes a request body (JSON, YAML or Kubernetes protobuf) into a value; 400 with a pointed message when malformed. */
 export function decodeBody(body: Buffer | undefined, contentType: string | undefined): unknown {
   if (!body || body.length === 0) throw badRequest('the body of the request was empty');
   const t = parseMediaTypes(contentType)[0]?.type ?? 'application/json';
+  if (t === PROTOBUF_CONTENT_TYPE) return decodeProtobufObject(body);
   const text = body.toString('utf8');
   if (t === 'application/yaml' || t === 'application/apply-patch+yaml' || t.endsWith('+yaml')) {
     try {

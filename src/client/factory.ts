@@ -15,6 +15,7 @@ export interface InformerSpec {
 
 export class SharedInformerFactory {
   private informers = new Map<string, Informer>();
+  private startedInformers = new Set<Informer>();
   private started = false;
 
   constructor(private readonly client: Client) {}
@@ -29,7 +30,7 @@ export class SharedInformerFactory {
       if (spec.labelSelector) query['labelSelector'] = spec.labelSelector;
       inf = new Informer(this.client, resourcePath(spec.group, spec.version, spec.plural, spec.namespace), query);
       this.informers.set(key, inf);
-      if (this.started) inf.start();
+      if (this.started) this.startOne(inf);
     }
     return inf;
   }
@@ -42,9 +43,16 @@ export class SharedInformerFactory {
     return this.informer({ group: '', version: 'v1', plural: 'nodes' });
   }
 
+  /** Starts every informer not started yet (safe to call again as components join). */
   start(): void {
     this.started = true;
-    for (const i of this.informers.values()) i.start();
+    for (const i of this.informers.values()) this.startOne(i);
+  }
+
+  private startOne(i: Informer): void {
+    if (this.startedInformers.has(i)) return;
+    this.startedInformers.add(i);
+    i.start();
   }
 
   async waitForSync(): Promise<void> {

@@ -1,6 +1,7 @@
-// The controller manager: builds every controller over one shared informer factory,
-// starts them, then starts the informers, and stops everything together.
-// (Leader election across several servers comes with the controllers issue.)
+// The controller manager: builds every controller over the process's shared informers,
+// starts them, then the informers. The server runs it only while it holds the
+// kube-controller-manager lease; stop() stops the controllers (the informers are shared
+// with other components and live as long as the server).
 import type { Client } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
 import { SharedInformerFactory } from '../client/factory.js';
@@ -15,19 +16,11 @@ export class ControllerManager {
   readonly ctx: ControllerContext;
 
   constructor(
-    client: Client,
-    log: Logger,
-    private readonly opts: ControllerOptions & { clock?: Clock; only?: string[] } = {},
+    ctx: ControllerContext,
+    private readonly opts: ControllerOptions & { only?: string[] } = {},
   ) {
-    this.informers = new SharedInformerFactory(client);
-    const clock = opts.clock ?? realClock;
-    this.ctx = {
-      client,
-      informers: this.informers,
-      recorder: (component) => new EventRecorder(client, { component }, clock),
-      log,
-      clock,
-    };
+    this.ctx = ctx;
+    this.informers = ctx.informers;
   }
 
   start(): void {
@@ -46,7 +39,18 @@ export class ControllerManager {
 
   stop(): void {
     for (const c of this.controllers) c.stop();
-    this.informers.stop();
+    this.controllers = [];
     this.isRunning = false;
   }
+}
+
+/** The context every component of one process shares: one informer factory, one clock. */
+export function newControllerContext(client: Client, log: Logger, clock: Clock = realClock): ControllerContext {
+  return {
+    client,
+    informers: new SharedInformerFactory(client),
+    recorder: (component) => new EventRecorder(client, { component }, clock),
+    log,
+    clock,
+  };
 }

@@ -1,7 +1,8 @@
 // `kts server`: one process running the whole control plane. Today: storage, PKI, the API
 // server over HTTPS, and the controllers the API needs to behave (namespace lifecycle).
 // Each component is started here and stopped in reverse order.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
@@ -18,7 +19,8 @@ import { parseCIDR } from '../util/cidr.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { bootstrap } from './bootstrap.js';
 import { registerCoreSubresources } from './subresources.js';
-import { ControllerManager } from '../controllers/manager.js';
+import { ControllerManager, newControllerContext } from '../controllers/manager.js';
+import { LeaderElector } from '../client/leaderelection.js';
 import { InProcessClient } from '../client/inprocess.js';
 import { Scheduler } from '../scheduler/index.js';
 import { SimulatedNodes } from '../kubelet/simulated/index.js';
@@ -122,13 +124,48 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   await writeKubeconfig(kubeconfigPath, { server: url, caCert: pki.caCert, clientCert: pki.adminCert, clientKey: pki.adminKey });
 
   const client = new InProcessClient(api);
-  const controllers = new ControllerManager(client, log.with('controller-manager'), { caCert: pki.caCert });
-  const scheduler = new Scheduler({ ...controllers.ctx, log: log.with('scheduler') });
-  scheduler.start();
-  controllers.start();
-  const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...controllers.ctx, log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
+  const ctx = newControllerContext(client, log);
+  const identity = await leaderIdentity(cfg.dataDir);
+  // The controller manager and the scheduler each run only while this server holds their
+  // lease, so several servers sharing one etcd run exactly one of each.
+  let controllers: ControllerManager | undefined;
+  let scheduler: Scheduler | undefined;
+  const electors = [
+    new LeaderElector(client, {
+      namespace: 'kube-system',
+      name: 'kube-controller-manager',
+      identity,
+      log: (m, f) => log.with('controller-manager').info(m, f),
+      onStartedLeading: () => {
+        controllers = new ControllerManager({ ...ctx, log: log.with('controller-manager') }, { caCert: pki.caCert });
+        controllers.start();
+      },
+      onStoppedLeading: () => {
+        controllers?.stop();
+        controllers = undefined;
+      },
+    }),
+    new LeaderElector(client, {
+      namespace: 'kube-system',
+      name: 'kube-scheduler',
+      identity,
+      log: (m, f) => log.with('scheduler').info(m, f),
+      onStartedLeading: () => {
+        scheduler = new Scheduler({ ...ctx, log: log.with('scheduler') });
+        scheduler.start();
+        ctx.informers.start();
+      },
+      onStoppedLeading: () => {
+        scheduler?.stop();
+        scheduler = undefined;
+      },
+    }),
+  ];
+  for (const e of electors) e.start();
+  const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...ctx, log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
   simulated?.start();
-  api.registerVirtual('componentstatuses', async () => componentStatuses(store, controllers, scheduler));
+  ctx.informers.start();
+  api.registerVirtual('componentstatuses', async () => componentStatuses(store, !!controllers?.running(), !!scheduler?.running()));
 
   log.info('kts server is ready', {
     url,
@@ -147,8 +184,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     simulated,
     async stop() {
       simulated?.stop();
-      scheduler.stop();
-      controllers.stop();
+      await Promise.all(electors.map((e) => e.stop()));
+      ctx.informers.stop();
       await new Promise<void>((resolve) => {
         https.close(() => resolve());
         // Watches are long-lived: close their sessions so close() can finish.
@@ -172,7 +209,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 /** componentstatuses: the health of what this process actually runs. */
-async function componentStatuses(store: Store, controllers: ControllerManager, scheduler: Scheduler): Promise<KObject[]> {
+async function componentStatuses(store: Store, controllersRunning: boolean, schedulerRunning: boolean): Promise<KObject[]> {
   const cs = (name: string, ok: boolean, message: string, error?: string): KObject => ({
     kind: 'ComponentStatus',
     apiVersion: 'v1',
@@ -180,9 +217,24 @@ async function componentStatuses(store: Store, controllers: ControllerManager, s
     conditions: [{ type: 'Healthy', status: ok ? 'True' : 'False', message, ...(error ? { error } : {}) }],
   });
   const out: KObject[] = [];
-  if (scheduler.running()) out.push(cs('scheduler', true, 'ok'));
-  out.push(controllers.running() ? cs('controller-manager', true, 'ok') : cs('controller-manager', false, '', 'not running'));
+  // Components this server runs, or that another server sharing the store leads.
+  out.push(schedulerRunning ? cs('scheduler', true, 'ok') : cs('scheduler', true, 'ok (leader elsewhere or starting)'));
+  out.push(controllersRunning ? cs('controller-manager', true, 'ok') : cs('controller-manager', true, 'ok (leader elsewhere or starting)'));
   const h = await store.health().catch((e: Error) => ({ ok: false, message: e.message }));
   out.push(h.ok ? cs('etcd-0', true, 'ok') : cs('etcd-0', false, '', h.message ?? 'unhealthy'));
   return out;
+}
+
+/** A stable identity for leader election: hostname plus an id kept in the data dir, so a
+ * restarted server takes its own lease back at once instead of waiting for it to expire. */
+async function leaderIdentity(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'identity');
+  let id: string;
+  try {
+    id = (await readFile(file, 'utf8')).trim();
+  } catch {
+    id = randomUUID();
+    await writeFile(file, id + '\n', { mode: 0o600 });
+  }
+  return `${hostname()}_${id}`;
 }
