@@ -8,6 +8,7 @@ import type { Store } from '../storage/store.js';
 import { Admission, type UserInfo } from './admission/index.js';
 import { NamespaceLifecycle } from './admission/namespacelifecycle.js';
 import { ServiceAllocation, type PortRange } from './admission/serviceallocation.js';
+import { PriorityAdmission } from './admission/priority.js';
 import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
 import { ApiError, forbidden, internalError, notAcceptable, notFoundPath, timeout } from './errors.js';
@@ -37,6 +38,7 @@ export interface ApiServerOptions {
 export type HealthCheck = { name: string; check: () => Promise<{ ok: boolean; message?: string }> };
 
 export type SubresourceHandler = (info: RequestInfo, req: ApiRequest) => Promise<ApiResponse>;
+export type CreateHandler = (obj: KObject, user: UserInfo, namespace: string) => Promise<KObject>;
 
 export const SYSTEM_USER: UserInfo = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
 
@@ -54,6 +56,7 @@ export class ApiServer {
   private readonly healthChecks: HealthCheck[] = [];
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly virtual = new Map<string, () => Promise<KObject[]>>();
+  private readonly createHandlers = new Map<string, CreateHandler>();
   private docCache = new Map<string, { body: string; etag: string; contentType: string }>();
   private ready = false;
   private readonly log: NonNullable<ApiServerOptions['log']>;
@@ -80,6 +83,24 @@ export class ApiServer {
       }),
     );
     this.admission.add(this.services);
+    this.admission.add(
+      new PriorityAdmission(
+        async (name) => {
+          const pc = this.resources.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+          if (!pc) return undefined;
+          try {
+            return await this.registry.get(pc.decl, '', name);
+          } catch (e) {
+            if (e instanceof ApiError && e.code === 404) return undefined;
+            throw e;
+          }
+        },
+        async () => {
+          const pc = this.resources.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+          return pc ? (await this.registry.list(pc.decl, '')).items : [];
+        },
+      ),
+    );
     this.cache = new WatchCache(opts.store);
     this.addHealthCheck({ name: 'ping', check: async () => ({ ok: true }) });
     this.addHealthCheck({ name: 'log', check: async () => ({ ok: true }) });
@@ -97,6 +118,15 @@ export class ApiServer {
 
   subresourceHandler(decl: ResourceDecl, sub: string): SubresourceHandler | undefined {
     return this.subresources.get(`${decl.group}/${decl.plural}/${sub}`);
+  }
+
+  /** Resources that are only created and answered, never stored (reviews). */
+  registerCreateHandler(group: string, plural: string, h: CreateHandler): void {
+    this.createHandlers.set(`${group}/${plural}`, h);
+  }
+
+  createHandler(decl: ResourceDecl): CreateHandler | undefined {
+    return this.createHandlers.get(`${decl.group}/${decl.plural}`);
   }
 
   /** Resources whose objects are computed, not stored (componentstatuses). */

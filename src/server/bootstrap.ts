@@ -6,6 +6,7 @@ import type { ApiServer } from '../apiserver/apiserver.js';
 import { SYSTEM_USER } from '../apiserver/apiserver.js';
 import { ApiError } from '../apiserver/errors.js';
 import { deepEqual } from '../apiserver/registry.js';
+import { SYSTEM_PRIORITY_CLASSES } from '../api/groups/scheduling.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -31,6 +32,16 @@ async function ensure(api: ApiServer, group: string, version: string, plural: st
 export async function bootstrap(api: ApiServer, opts: { advertiseAddress: string; securePort: number }): Promise<void> {
   for (const name of SYSTEM_NAMESPACES) {
     await ensure(api, '', 'v1', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+  for (const pc of SYSTEM_PRIORITY_CLASSES) {
+    await ensure(api, 'scheduling.k8s.io', 'v1', 'priorityclasses', '', {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: pc.name },
+      value: pc.value,
+      description: pc.description,
+      preemptionPolicy: 'PreemptLowerPriority',
+    });
   }
   const ip = api.services.kubernetesServiceIP();
   const wantPorts = [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.securePort }];

@@ -5,10 +5,12 @@ import { decodeBody, negotiateOutput } from '../apiserver/negotiation.js';
 import { respondObject } from '../apiserver/handlers/resource.js';
 import { registerBinding } from '../apiserver/subresources/binding.js';
 import { registerEviction } from '../apiserver/subresources/eviction.js';
+import { registerReviews } from '../apiserver/subresources/reviews.js';
 
 export function registerCoreSubresources(api: ApiServer): void {
   registerBinding(api);
   registerEviction(api);
+  registerReviews(api);
   // namespaces/finalize: the only way to change spec.finalizers (the namespace controller uses it).
   api.registerSubresource('', 'namespaces', 'finalize', async (info, req) => {
     if (info.verb !== 'update') throw methodNotSupported({ group: '', resource: 'namespaces/finalize' }, info.verb);

@@ -11,6 +11,8 @@ import { networkingResources } from './networking.js';
 import { policyResources } from './policy.js';
 import { rbacResources } from './rbac.js';
 import { storageResources } from './storage.js';
+import { schedulingResources } from './scheduling.js';
+import { reviewResources } from './authorization.js';
 
 /** Resources of the named API groups (apps, batch, networking.k8s.io, …). */
 export const groupResources: ResourceDecl[] = [
@@ -26,4 +28,6 @@ export const groupResources: ResourceDecl[] = [
   ...eventsResources,
   ...apiextensionsResources,
   ...admissionregistrationResources,
+  ...schedulingResources,
+  ...reviewResources,
 ];

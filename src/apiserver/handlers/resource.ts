@@ -62,6 +62,8 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
       const output = negotiateOutput(req.headers['accept']);
       const body = toStorage(served, requireObject(decodeRequestBody(req), served));
       if (info.name) throw methodNotSupported(gr(decl), 'create');
+      const answer = s.createHandler(decl);
+      if (answer) return { status: 201, body: toServed(served, await answer(body, req.user, ns)) };
       const created = await s.registry.create(storage, ns, body, rc);
       return respondObject(s, served, created, output, req.query, 201);
     }
