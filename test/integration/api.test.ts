@@ -319,3 +319,37 @@ test('anonymous requests may read /healthz and /version only', async () => {
   assert.equal(await get('/healthz'), 200);
   assert.equal(await get('/api/v1/namespaces'), 403);
 });
+
+test('access and identity reviews are answered, not stored', async () => {
+  const ssar = await s.req('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    spec: { resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'default' } },
+  });
+  assert.equal(ssar.status, 201);
+  assert.equal(ssar.body.status.allowed, true);
+  const who = await s.req('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+  assert.equal(who.body.status.userInfo.username, 'kubernetes-admin');
+  assert.ok(who.body.status.userInfo.groups.includes('system:masters'));
+  const list = await s.req('GET', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews');
+  assert.equal(list.status, 405);
+});
+
+test('pods get their priority from their PriorityClass; an unknown class is refused', async () => {
+  const pc = await s.req('POST', '/apis/scheduling.k8s.io/v1/priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name: 'high' }, value: 1000 });
+  assert.equal(pc.status, 201);
+  const pod = (name: string, cls: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: { priorityClassName: cls, containers: [{ name: 'c', image: 'nginx' }] },
+  });
+  const ok = await s.req('POST', '/api/v1/namespaces/default/pods', pod('prio', 'high'));
+  assert.equal(ok.status, 201);
+  assert.equal(ok.body.spec.priority, 1000);
+  const bad = await s.req('POST', '/api/v1/namespaces/default/pods', pod('prio2', 'nope'));
+  assert.equal(bad.status, 403);
+  assert.equal(bad.body.message, 'pods "prio2" is forbidden: no PriorityClass with name nope was found');
+  const sys = await s.req('GET', '/apis/scheduling.k8s.io/v1/priorityclasses/system-node-critical');
+  assert.equal(sys.body.value, 2000001000);
+});
