@@ -18,6 +18,7 @@ import type { ApiRequest, ApiResponse } from './request.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { ResourceTable } from './resources.js';
 import { WatchCache } from './watchcache.js';
+import { CRDRegistrar } from './crd/registrar.js';
 import type { CIDR } from '../util/cidr.js';
 
 /** The Kubernetes release kts emulates: kubectl picks its client by this minor. */
@@ -53,6 +54,7 @@ export class ApiServer {
   readonly services: ServiceAllocation;
   readonly clock: Clock;
   readonly store: Store;
+  readonly crds: CRDRegistrar;
   private readonly healthChecks: HealthCheck[] = [];
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly virtual = new Map<string, () => Promise<KObject[]>>();
@@ -102,6 +104,7 @@ export class ApiServer {
       ),
     );
     this.cache = new WatchCache(opts.store);
+    this.crds = new CRDRegistrar(this, (m, f) => this.log(m, f));
     this.addHealthCheck({ name: 'ping', check: async () => ({ ok: true }) });
     this.addHealthCheck({ name: 'log', check: async () => ({ ok: true }) });
     this.addHealthCheck({ name: 'etcd', check: () => this.store.health() });
@@ -136,11 +139,13 @@ export class ApiServer {
 
   async start(): Promise<void> {
     await this.cache.start();
+    await this.crds.start();
     this.ready = true;
   }
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.crds.stop();
     this.cache.stop();
   }
 

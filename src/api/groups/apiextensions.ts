@@ -135,6 +135,9 @@ export const customresourcedefinitions: ResourceDecl = {
     prepareForCreate(obj, ctx: StrategyContext) {
       obj.status = {};
       acceptCRD(obj, ctx.now());
+      // Deleting a definition deletes its objects first (the API server's CRD registrar).
+      const f: string[] = (obj.metadata.finalizers ??= []);
+      if (!f.includes('customresourcecleanup.apiextensions.k8s.io')) f.push('customresourcecleanup.apiextensions.k8s.io');
     },
     prepareForUpdate(obj, old, ctx: StrategyContext) {
       obj.status = clone(old.status ?? {});
