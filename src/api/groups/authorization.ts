@@ -22,6 +22,6 @@ export const reviewResources: ResourceDecl[] = [
   review('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews', false),
   review('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews', false),
   review('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true),
-  review('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews', false, ['v1', 'v1beta1']),
+  review('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews', false),
   review('authentication.k8s.io', 'TokenReview', 'tokenreviews', false),
 ];

@@ -18,7 +18,9 @@ test('every declaration matches upstream OpenAPI: kind, scope, status and scale 
   for (const d of groupResources) {
     for (const v of d.versions ?? [d.version]) {
       const base = `/apis/${apiVersionOf(d, v)}`;
-      const item = d.namespaced ? `${base}/namespaces/{namespace}/${d.plural}/{name}` : `${base}/${d.plural}/{name}`;
+      const collection = d.namespaced ? `${base}/namespaces/{namespace}/${d.plural}` : `${base}/${d.plural}`;
+      // Create-only resources (reviews) have no per-object path upstream either.
+      const item = d.verbs && !d.verbs.includes('get') ? collection : `${collection}/{name}`;
       assert.ok(swagger.paths[item], `${d.plural}: no upstream path ${item}`);
       assert.ok(gvks.has(`${d.group}/${v}/${d.kind}`), `${d.plural}: kind ${d.kind} not in ${d.group}/${v}`);
       assert.equal(Boolean(d.subresources?.status), Boolean(swagger.paths[`${item}/status`]), `${d.plural}: status subresource`);
@@ -50,6 +52,7 @@ test('short names, categories and plurals users type', () => {
     assert.deepEqual(d.categories ?? [], e.categories ?? [], `${plural} categories`);
   }
   for (const d of groupResources) {
+    if (d.verbs && !d.verbs.includes('list')) continue; // nothing to print for create-only reviews
     // kubectl get prints NAME first for everything but events.
     assert.ok(d.printer, `${d.plural} has a table printer`);
     if (d.plural !== 'events') assert.equal(d.printer.columns[0]!.name, 'Name', d.plural);
