@@ -150,6 +150,10 @@ export interface ResourceDecl {
   subresources?: {
     status?: boolean;
     scale?: ScaleDecl;
+    /** Served by handlers the API server registers (src/apiserver/subresources/); listed in discovery. */
+    binding?: boolean;
+    eviction?: boolean;
+    finalize?: boolean;
   };
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate: leases, events, endpoints, rbac …). */
   allowCreateOnUpdate?: boolean;

@@ -33,6 +33,8 @@ export interface EtcdStoreOptions {
 
 const COMPACTED = 'required revision has been compacted';
 const FUTURE = 'required revision is a future revision';
+/** Keys per range request when reading a big list. */
+const LIST_PAGE = 1000;
 
 export class EtcdStore implements Store {
   readonly name = 'etcd';
@@ -45,7 +47,8 @@ export class EtcdStore implements Store {
   private closed = false;
 
   constructor(opts: EtcdStoreOptions) {
-    this.client = new Etcd3({ hosts: opts.endpoints });
+    // Big lists come back in pages (see list()); the limit only guards against a huge page.
+    this.client = new Etcd3({ hosts: opts.endpoints, grpcOptions: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 } });
     this.prefix = Buffer.from(opts.prefix ?? '');
   }
 
@@ -141,9 +144,33 @@ export class EtcdStore implements Store {
   }
 
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    if (limit === 0 || limit > LIST_PAGE) {
+      // Read big lists page by page at one revision: one range response for 10,000 pods
+      // would be tens of MB, past gRPC's message limit.
+      const items: KeyValue[] = [];
+      let revision = opts.revision || 0;
+      let startKey = opts.startKey;
+      for (;;) {
+        const want = limit ? Math.min(LIST_PAGE, limit - items.length) : LIST_PAGE;
+        const page = await this.listPage(prefix, { revision, startKey, limit: want });
+        revision = page.revision;
+        items.push(...page.items);
+        if (!page.more || (limit && items.length >= limit)) {
+          const result: ListResult = { items, revision, more: page.more };
+          if (page.more) result.remaining = page.remaining;
+          return result;
+        }
+        startKey = page.items[page.items.length - 1]!.key + '\0';
+      }
+    }
+    return this.listPage(prefix, { ...opts, limit });
+  }
+
+  private async listPage(prefix: string, opts: ListOptions): Promise<ListResult> {
     const r = this.range(prefix);
     const key = opts.startKey && opts.startKey > prefix ? this.k(opts.startKey) : r.key;
-    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const limit = opts.limit ?? 0;
     try {
       const res = await this.client.kv.range({
         key,

@@ -19,7 +19,7 @@ export const namespaces: ResourceDecl = {
   // No deletecollection for namespaces upstream.
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   nameValidation: 'dns1123Label',
-  subresources: { status: true },
+  subresources: { status: true, finalize: true },
   generation: false,
   // The namespace controller empties spec.finalizers once the contents are gone.
   deletion: {

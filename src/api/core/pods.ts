@@ -28,7 +28,8 @@ export const pods: ResourceDecl = {
   categories: ['all'],
   namespaced: true,
   nameValidation: 'dns1123Subdomain',
-  subresources: { status: true },
+  // Discovery must list pods/eviction: `kubectl drain` evicts only if it does (else it deletes).
+  subresources: { status: true, binding: true, eviction: true },
   generation: false,
   fieldSelectors: {
     'spec.nodeName': (o) => str(o.spec?.nodeName),

@@ -2,10 +2,10 @@
 import { isIP } from 'node:net';
 import type { FieldError, ResourceDecl } from '../types.js';
 import { invalid, notSupported, required } from '../validation/field.js';
-import { isDNS1123Subdomain } from '../validation/names.js';
+import { isDNS1123Label, isDNS1123Subdomain } from '../validation/names.js';
 import { age } from '../printers/util.js';
 import { AGE, NAME, col, immutable, setDefault } from './common.js';
-import { portNameErrors, portNumErrors } from './networking.js';
+import { portNumErrors } from './networking.js';
 
 type J = Record<string, any>;
 const addressTypes = ['IPv4', 'IPv6', 'FQDN'];
@@ -74,7 +74,8 @@ export const endpointslices: ResourceDecl = {
       const ports: J[] = obj.ports ?? [];
       if (ports.length > 100) errs.push({ type: 'FieldValueTooMany', field: 'ports', badValue: ports.length, detail: 'must have at most 100 items' });
       ports.forEach((p, i) => {
-        if (p.name) for (const m of portNameErrors(p.name)) errs.push(invalid(`ports[${i}].name`, p.name, m));
+        // Slice port names copy Service port names: DNS-1123 labels ("80-8080" is valid), not IANA service names.
+        if (p.name) for (const m of isDNS1123Label(p.name)) errs.push(invalid(`ports[${i}].name`, p.name, m));
         if (p.port != null) for (const m of portNumErrors(p.port)) errs.push(invalid(`ports[${i}].port`, p.port, m));
         if (p.protocol != null && !['TCP', 'UDP', 'SCTP'].includes(p.protocol)) errs.push(notSupported(`ports[${i}].protocol`, p.protocol, ['SCTP', 'TCP', 'UDP']));
       });
