@@ -19,6 +19,7 @@ import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { ResourceTable } from './resources.js';
 import { WatchCache } from './watchcache.js';
 import { CRDRegistrar } from './crd/registrar.js';
+import { ObjectCache } from './objectcache.js';
 import type { CIDR } from '../util/cidr.js';
 
 /** The Kubernetes release kts emulates: kubectl picks its client by this minor. */
@@ -55,6 +56,9 @@ export class ApiServer {
   readonly clock: Clock;
   readonly store: Store;
   readonly crds: CRDRegistrar;
+  /** Objects admission reads on every write, cached from the watch cache. */
+  private readonly namespaces: ObjectCache;
+  private readonly priorityClasses: ObjectCache;
   private readonly healthChecks: HealthCheck[] = [];
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly virtual = new Map<string, () => Promise<KObject[]>>();
@@ -72,38 +76,12 @@ export class ApiServer {
     this.services = new ServiceAllocation(opts.store, opts.serviceCIDR, opts.nodePortRange);
     this.admission = new Admission();
     this.registry = new Registry(opts.store, this.admission, this.clock);
-    this.admission.add(
-      new NamespaceLifecycle(async (name) => {
-        const ns = this.resources.lookup('', 'v1', 'namespaces');
-        if (!ns) return undefined;
-        try {
-          return await this.registry.get(ns.decl, '', name);
-        } catch (e) {
-          if (e instanceof ApiError && e.code === 404) return undefined;
-          throw e;
-        }
-      }),
-    );
-    this.admission.add(this.services);
-    this.admission.add(
-      new PriorityAdmission(
-        async (name) => {
-          const pc = this.resources.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
-          if (!pc) return undefined;
-          try {
-            return await this.registry.get(pc.decl, '', name);
-          } catch (e) {
-            if (e instanceof ApiError && e.code === 404) return undefined;
-            throw e;
-          }
-        },
-        async () => {
-          const pc = this.resources.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
-          return pc ? (await this.registry.list(pc.decl, '')).items : [];
-        },
-      ),
-    );
     this.cache = new WatchCache(opts.store);
+    this.namespaces = new ObjectCache(() => this.resources.lookup('', 'v1', 'namespaces')?.decl, this.registry, this.cache);
+    this.priorityClasses = new ObjectCache(() => this.resources.lookup('scheduling.k8s.io', 'v1', 'priorityclasses')?.decl, this.registry, this.cache);
+    this.admission.add(new NamespaceLifecycle((name) => this.namespaces.get('', name)));
+    this.admission.add(this.services);
+    this.admission.add(new PriorityAdmission((name) => this.priorityClasses.get('', name), () => this.priorityClasses.list()));
     this.crds = new CRDRegistrar(this, (m, f) => this.log(m, f));
     this.addHealthCheck({ name: 'ping', check: async () => ({ ok: true }) });
     this.addHealthCheck({ name: 'log', check: async () => ({ ok: true }) });
@@ -139,13 +117,15 @@ export class ApiServer {
 
   async start(): Promise<void> {
     await this.cache.start();
-    await this.crds.start();
+    await Promise.all([this.crds.start(), this.namespaces.start(), this.priorityClasses.start()]);
     this.ready = true;
   }
 
   async stop(): Promise<void> {
     this.ready = false;
     this.crds.stop();
+    this.namespaces.stop();
+    this.priorityClasses.stop();
     this.cache.stop();
   }
 

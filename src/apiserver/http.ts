@@ -85,8 +85,24 @@ async function serve(api: ApiServer, opts: HttpsOptions, req: Http2OrHttp1Reques
   }
 }
 
+/**
+ * The certificate's user per connection: parsing the peer certificate costs more than a
+ * small request, and every HTTP/2 stream on one session carries the same certificate.
+ */
+const certUsers = new WeakMap<object, UserInfo | null>();
+
+function certUser(req: Http2OrHttp1Request): UserInfo | undefined {
+  const conn: object = (req as http2.Http2ServerRequest).stream?.session ?? req.socket;
+  let u = certUsers.get(conn);
+  if (u === undefined) {
+    u = userFromCertificate(req.socket as TLSSocket) ?? null;
+    certUsers.set(conn, u);
+  }
+  return u ?? undefined;
+}
+
 async function authenticate(opts: HttpsOptions, req: Http2OrHttp1Request): Promise<UserInfo> {
-  const fromCert = userFromCertificate(req.socket as TLSSocket);
+  const fromCert = certUser(req);
   if (fromCert) return fromCert;
   for (const a of opts.authenticators ?? []) {
     const u = await a(req);

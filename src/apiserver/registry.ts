@@ -227,6 +227,7 @@ export class Registry {
 
     decl.strategy?.defaults?.(obj);
     decl.strategy?.prepareForCreate?.(obj, this.ctx());
+    dropEmptyMetadata(meta);
     const errs = [...validateObjectMeta(decl, obj, namespace), ...(decl.strategy?.validate?.(obj) ?? [])];
     if (errs.length) throw invalid(decl.group, decl.kind, meta.name ?? '', errs);
 
@@ -324,6 +325,8 @@ export class Registry {
     obj.kind = decl.kind;
     const m = obj.metadata;
     const om = old.metadata;
+    // A uid in the request is a precondition, as upstream treats it.
+    if (m.uid && m.uid !== om.uid) throw conflict(gr(decl), name, `Precondition failed: UID in precondition: ${m.uid}, UID in object meta: ${om.uid}`);
     m.name = name;
     if (decl.namespaced) m.namespace = namespace;
     else delete m.namespace;
@@ -375,6 +378,7 @@ export class Registry {
     } else {
       delete m.generation;
     }
+    dropEmptyMetadata(m);
     errs.push(...validateObjectMeta(decl, obj, namespace));
     errs.push(...(decl.strategy?.validate?.(obj) ?? []));
     errs.push(...(decl.strategy?.validateUpdate?.(obj, old) ?? []));
@@ -459,6 +463,18 @@ export function encode(obj: KObject): string {
 function withRV(obj: KObject, kv: KeyValue): KObject {
   obj.metadata.resourceVersion = String(kv.modRevision);
   return obj;
+}
+
+/**
+ * ObjectMeta's maps and lists are `omitempty` upstream: removing the last label (or
+ * annotation, finalizer, owner reference) leaves no empty `{}`/`[]` behind in the object.
+ */
+function dropEmptyMetadata(m: KObject['metadata']): void {
+  for (const k of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields'] as const) {
+    const v = (m as Record<string, unknown>)[k];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0))
+      delete (m as Record<string, unknown>)[k];
+  }
 }
 
 /** ValidateObjectMeta, generic over the declaration. */

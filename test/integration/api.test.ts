@@ -353,3 +353,10 @@ test('pods get their priority from their PriorityClass; an unknown class is refu
   const sys = await s.req('GET', '/apis/scheduling.k8s.io/v1/priorityclasses/system-node-critical');
   assert.equal(sys.body.value, 2000001000);
 });
+
+test('a uid in an update or patch is a precondition', async () => {
+  await s.req('POST', CM, configMap('uidpre'));
+  const r = await s.req('PATCH', `${CM}/uidpre`, { metadata: { uid: 'abc' }, data: { a: 'b' } }, { 'content-type': 'application/merge-patch+json' });
+  assert.equal(r.status, 409);
+  assert.match(r.body.message, /Precondition failed: UID in precondition: abc, UID in object meta: /);
+});
