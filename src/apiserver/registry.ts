@@ -52,6 +52,8 @@ export interface DeleteResult {
 }
 
 export interface ListOptions {
+  /** Return items as JSON text (ListResult.raw) where possible, without decoding them; needs no filter. */
+  raw?: boolean;
   limit?: number;
   continueToken?: string;
   /** Read at this exact revision (resourceVersionMatch=Exact or a continue token). */
@@ -61,6 +63,8 @@ export interface ListOptions {
 
 export interface ListResult {
   items: KObject[];
+  /** With ListOptions.raw: every item as JSON text, in order (items is then empty). */
+  raw?: string[];
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
@@ -157,6 +161,8 @@ export class Registry {
     }
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     const items: KObject[] = [];
+    const raw: string[] | undefined = opts.raw && !opts.filter ? [] : undefined;
+    const count = () => (raw ? raw.length : items.length);
     let rev = revision;
     let more = false;
     let nextKey: string | undefined;
@@ -167,7 +173,7 @@ export class Registry {
       try {
         page = await this.store.list(prefix, {
           revision: rev || undefined,
-          limit: limit ? Math.max(limit - items.length, Math.min(limit * 2, 500)) : 0,
+          limit: limit ? Math.max(limit - count(), Math.min(limit * 2, 500)) : 0,
           startKey,
         });
       } catch (e) {
@@ -181,11 +187,15 @@ export class Registry {
       let i = 0;
       for (; i < page.items.length; i++) {
         const kv = page.items[i]!;
-        if (limit && items.length >= limit) break;
+        if (limit && count() >= limit) break;
+        if (raw) {
+          raw.push(withResourceVersion(kv) ?? JSON.stringify(decodeKV(kv)));
+          continue;
+        }
         const obj = decodeKV(kv);
         if (!opts.filter || opts.filter(obj)) items.push(obj);
       }
-      if (limit && items.length >= limit && (i < page.items.length || page.more)) {
+      if (limit && count() >= limit && (i < page.items.length || page.more)) {
         more = true;
         nextKey = i < page.items.length ? page.items[i]!.key : page.items[page.items.length - 1]!.key + '\x00';
         if (!opts.filter) remaining = (page.remaining ?? 0) + (page.items.length - i);
@@ -194,7 +204,7 @@ export class Registry {
       if (!page.more || page.items.length === 0) break;
       startKey = page.items[page.items.length - 1]!.key + '\x00';
     }
-    const result: ListResult = { items, resourceVersion: String(rev) };
+    const result: ListResult = { items, resourceVersion: String(rev), ...(raw ? { raw } : {}) };
     if (more && nextKey !== undefined) {
       result.continueToken = encodeContinue(rev, nextKey.slice(prefix.length));
       if (remaining !== undefined && remaining > 0) result.remainingItemCount = remaining;
@@ -452,12 +462,28 @@ export class Registry {
 
 /** JSON for the store: resourceVersion lives in the store's revision, not in the value. */
 export function encode(obj: KObject): string {
-  const rv = obj.metadata?.resourceVersion;
-  if (rv !== undefined) delete obj.metadata.resourceVersion;
-  const s = JSON.stringify(obj);
-  if (rv !== undefined) obj.metadata.resourceVersion = rv;
+  // apiVersion, kind and metadata first, always: a stored value can then have its
+  // resourceVersion spliced in without parsing it (see withResourceVersion).
+  const { apiVersion, kind, metadata, ...rest } = obj;
+  const { resourceVersion: _rv, ...meta } = metadata ?? {};
+  const s = JSON.stringify({ apiVersion, kind, metadata: meta, ...rest });
   if (s.length > MAX_OBJECT_BYTES && Buffer.byteLength(s) > MAX_OBJECT_BYTES) throw tooLarge(MAX_OBJECT_BYTES);
   return s;
+}
+
+const STORED_HEAD = /^\{"apiVersion":"[^"\\]*","kind":"[^"\\]*","metadata":\{/;
+
+/**
+ * A stored value as served JSON text, with metadata.resourceVersion added by splicing
+ * rather than parsing (lists of thousands of objects skip JSON.parse and stringify).
+ * Undefined when the value is not in encode()'s canonical layout.
+ */
+export function withResourceVersion(kv: KeyValue): string | undefined {
+  const m = STORED_HEAD.exec(kv.value);
+  if (!m) return undefined;
+  const at = m[0].length;
+  const rv = `"resourceVersion":"${kv.modRevision}"`;
+  return kv.value.slice(0, at) + rv + (kv.value[at] === '}' ? '' : ',') + kv.value.slice(at);
 }
 
 function withRV(obj: KObject, kv: KeyValue): KObject {

@@ -227,10 +227,16 @@ async function handleList(s: ApiServer, served: ServedResource, info: RequestInf
     else await s.waitForRevision(n);
   }
   const filter = storedFilter(served, buildFilter(decl, q));
-  const list = await s.registry.list(served.storage, info.namespace, { limit, continueToken, revision, filter });
+  // Plain JSON in the storage form needs no decoding: stored text goes out as it is.
+  const raw = output === 'json' && !filter && served.version === decl.version && !decl.storedAs;
+  const list = await s.registry.list(served.storage, info.namespace, { limit, continueToken, revision, filter, raw });
   const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };
   if (list.continueToken) listMeta['continue'] = list.continueToken;
   if (list.remainingItemCount !== undefined) listMeta['remainingItemCount'] = list.remainingItemCount;
+  if (list.raw) {
+    const head = JSON.stringify({ kind: decl.listKind ?? `${decl.kind}List`, apiVersion: apiVersionOf(decl, version), metadata: listMeta });
+    return { status: 200, contentType: 'application/json', body: `${head.slice(0, -1)},"items":[${list.raw.join(',')}]}` };
+  }
   if (output === 'table') {
     const include = (q.get('includeObject') as IncludeObject) || 'Metadata';
     return {
