@@ -5,6 +5,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchStorage } from './storage.js';
 import { benchApiserver, WATCHERS_PER_CONN } from './apiserver.js';
+import { benchScheduler } from './scheduler.js';
 import { progress, REPO_ROOT } from './harness.js';
 
 /** Runs fn while copying everything it prints with console.log; returns the copy. */
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
   console.log('');
   progress('apiserver: kts server over HTTPS, SQLite then etcd');
   const api = await capture(() => benchApiserver());
+  console.log('');
+  progress('scheduler: pods/s from created to bound, 1,000 and 5,000 nodes');
+  const sched = await capture(() => benchScheduler());
   const totalS = (performance.now() - t0) / 1000;
   const loadAfter = loadavg()[0]!.toFixed(2);
   progress(`done in ${totalS.toFixed(0)} s`);
@@ -87,6 +91,16 @@ embedded SQLite store and once on a local etcd member, with the same steps in th
 
 \`\`\`
 ${api}
+\`\`\`
+
+## Scheduler (\`bench/scheduler.ts\`)
+
+An in-process server with every controller; Node objects (with long Leases, so no node goes
+Unknown mid-run) and pods are created through the in-process client; the rate is pods bound per
+second from the first create to the last binding. RSS is the whole process (server and client).
+
+\`\`\`
+${sched}
 \`\`\`
 `;
   const path = join(REPO_ROOT, 'docs/benchmarks.md');
