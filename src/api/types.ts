@@ -154,6 +154,8 @@ export interface ResourceDecl {
     binding?: boolean;
     eviction?: boolean;
     finalize?: boolean;
+    /** serviceaccounts/token: the TokenRequest API. */
+    token?: boolean;
   };
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate: leases, events, endpoints, rbac …). */
   allowCreateOnUpdate?: boolean;
@@ -170,6 +172,11 @@ export interface ResourceDecl {
   fieldSelectors?: Record<string, (obj: KObject) => string | undefined>;
   printer?: Printer;
   strategy?: Strategy;
+  /**
+   * The OpenAPI v3 schema of each served version's objects, by version (custom resources: their
+   * CRD's openAPIV3Schema). Built-in kinds leave it unset: their schemas are generated.
+   */
+  openAPISchemas?: Record<string, Record<string, unknown>>;
   /**
    * Converts an object between served versions (the stored one is `version`).
    * Only needed when versions has more than one entry and the schemas differ.

@@ -19,6 +19,7 @@ import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
 import { ResourceTable } from './resources.js';
 import { WatchCache } from './watchcache.js';
 import { CRDRegistrar } from './crd/registrar.js';
+import { serviceAccountTokensFor } from './auth/serviceaccount.js';
 import { ObjectCache } from './objectcache.js';
 import type { CIDR } from '../util/cidr.js';
 
@@ -268,6 +269,20 @@ export class ApiServer {
       if (!doc) throw notFoundPath();
       return this.cachedDoc(`openapi/v3/${gv}`, req, 'application/json', () => doc.body, true);
     }
+    // Service account issuer discovery (OIDC): the issuer's configuration and signing keys.
+    if (p === '/.well-known/openid-configuration' || p === '/openid/v1/jwks') {
+      const tokens = serviceAccountTokensFor(this);
+      const body =
+        p === '/openid/v1/jwks'
+          ? tokens.jwks()
+          : tokens.openidConfiguration(`https://${this.opts.advertiseAddress}:${this.opts.advertisePort}/openid/v1/jwks`);
+      return {
+        status: 200,
+        headers: { 'Cache-Control': 'public, max-age=3600' },
+        contentType: p === '/openid/v1/jwks' ? 'application/jwk-set+json' : 'application/json',
+        body: JSON.stringify(body),
+      };
+    }
     if (p === '/metrics') {
       return { status: 200, contentType: 'text/plain; version=0.0.4', body: this.metricsText() };
     }
@@ -275,7 +290,7 @@ export class ApiServer {
   }
 
   private rootPaths(): string[] {
-    const paths = new Set(['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/metrics', '/openapi/v2', '/openapi/v3', '/version']);
+    const paths = new Set(['/.well-known/openid-configuration', '/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/metrics', '/openapi/v2', '/openapi/v3', '/openid/v1/jwks', '/version']);
     for (const d of this.resources.all()) {
       if (!d.group) continue;
       paths.add(`/apis/${d.group}`);

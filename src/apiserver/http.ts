@@ -108,7 +108,7 @@ async function authenticate(opts: HttpsOptions, req: Http2OrHttp1Request): Promi
     const u = await a(req);
     if (u) return u;
   }
-  if (req.headers['authorization']) throw new ApiError(401, 'Unauthorized', 'Unauthorized', {});
+  if (req.headers['authorization']) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
   return ANONYMOUS;
 }
 

@@ -3,7 +3,7 @@
 // the serving certificate is re-issued from the same CA when a wanted SAN is missing or it is
 // about to expire. Reuse only parses PEM with node:crypto (a few ms); @peculiar/x509 is loaded
 // only when something has to be signed.
-import { X509Certificate, createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile, chmod } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -286,4 +286,53 @@ async function writeAtomic(path: string, data: string, mode: number): Promise<vo
 async function writePair(dir: string, certFile: string, cert: string, keyFile: string, key: string): Promise<void> {
   await writeAtomic(join(dir, keyFile), key, 0o600);
   await writeAtomic(join(dir, certFile), cert, 0o644);
+}
+
+// ---- service account signing key ----
+
+export interface ServiceAccountKeyPair {
+  /** PKCS#8 PEM. */
+  privateKey: string;
+  /** SPKI ("PUBLIC KEY") PEM. */
+  publicKey: string;
+}
+
+/**
+ * The key that signs service account tokens (kube-apiserver's --service-account-signing-key-file
+ * and --service-account-key-file): `service-account.key` / `service-account.pub` under `dir`,
+ * created on first start and reused afterwards. kts generates ECDSA P-256 keys (tokens are ES256)
+ * because they are generated instantly; upstream's kubeadm/kind generate RSA (RS256). A
+ * hand-provided RSA key is used as it is (the token algorithm follows the key type, as upstream).
+ */
+export async function ensureServiceAccountKey(dir: string): Promise<ServiceAccountKeyPair> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const keyPath = join(dir, 'service-account.key');
+  const pubPath = join(dir, 'service-account.pub');
+  let privateKey: string | undefined;
+  try {
+    privateKey = await readFile(keyPath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (privateKey !== undefined) {
+    try {
+      createPrivateKey(privateKey);
+    } catch (err) {
+      throw new Error(`${keyPath}: not a private key: ${(err as Error).message}`);
+    }
+  }
+  if (privateKey === undefined) {
+    const { privateKey: k } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    privateKey = k.export({ format: 'pem', type: 'pkcs8' }).toString();
+    await writeAtomic(keyPath, privateKey, 0o600);
+  }
+  const publicKey = createPublicKey(createPrivateKey(privateKey)).export({ format: 'pem', type: 'spki' }).toString();
+  let onDisk: string | undefined;
+  try {
+    onDisk = await readFile(pubPath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (onDisk !== publicKey) await writeAtomic(pubPath, publicKey, 0o644);
+  return { privateKey, publicKey };
 }

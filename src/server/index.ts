@@ -10,7 +10,8 @@ import { builtinResources } from '../api/builtin.js';
 import type { KObject } from '../api/types.js';
 import { ApiServer } from '../apiserver/apiserver.js';
 import { createHttpsServer } from '../apiserver/http.js';
-import { ensurePKI, type PKI } from '../apiserver/pki.js';
+import { ensurePKI, ensureServiceAccountKey, type PKI } from '../apiserver/pki.js';
+import { bearerTokenAuthenticator, configureServiceAccountTokens } from '../apiserver/auth/serviceaccount.js';
 import { parsePortRange } from '../apiserver/admission/serviceallocation.js';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import { openStore } from '../storage/index.js';
@@ -106,6 +107,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   });
   await api.start();
   registerCoreSubresources(api);
+  // Service account tokens: signed with <data-dir>/tls/service-account.key, accepted as bearer tokens.
+  const saTokens = configureServiceAccountTokens(api, { privateKey: (await ensureServiceAccountKey(join(cfg.dataDir, 'tls'))).privateKey });
 
   const https = createHttpsServer(api, {
     host: cfg.bindAddress,
@@ -113,6 +116,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     cert: pki.servingCert,
     key: pki.servingKey,
     clientCA: pki.caCert,
+    authenticators: [bearerTokenAuthenticator(api)],
   });
   // Listen first: with --https-listen-port 0 the real port is known only now, and the
   // `kubernetes` Service/Endpoints (and /api's serverAddressByClientCIDRs) must name it.
@@ -137,7 +141,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       identity,
       log: (m, f) => log.with('controller-manager').info(m, f),
       onStartedLeading: () => {
-        controllers = new ControllerManager({ ...ctx, log: log.with('controller-manager') }, { caCert: pki.caCert });
+        controllers = new ControllerManager({ ...ctx, log: log.with('controller-manager') }, { caCert: pki.caCert, issueLegacyToken: (sa, secretName) => saTokens.issueLegacy(sa, secretName) });
         controllers.start();
       },
       onStoppedLeading: () => {
@@ -186,12 +190,14 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       simulated?.stop();
       await Promise.all(electors.map((e) => e.stop()));
       ctx.informers.stop();
+      // End every watch first (each gets an ERROR event saying why), so clients learn the
+      // server is going away instead of seeing a bare connection reset.
+      await api.stop();
       await new Promise<void>((resolve) => {
         https.close(() => resolve());
-        // Watches are long-lived: close their sessions so close() can finish.
+        // HTTP/2 sessions can outlive their streams: do not wait for idle clients forever.
         setTimeout(resolve, 2000).unref();
       });
-      await api.stop();
       await store.close();
     },
   };

@@ -6,11 +6,13 @@ import { respondObject } from '../apiserver/handlers/resource.js';
 import { registerBinding } from '../apiserver/subresources/binding.js';
 import { registerEviction } from '../apiserver/subresources/eviction.js';
 import { registerReviews } from '../apiserver/subresources/reviews.js';
+import { registerToken } from '../apiserver/subresources/token.js';
 
 export function registerCoreSubresources(api: ApiServer): void {
   registerBinding(api);
   registerEviction(api);
   registerReviews(api);
+  registerToken(api);
   // namespaces/finalize: the only way to change spec.finalizers (the namespace controller uses it).
   api.registerSubresource('', 'namespaces', 'finalize', async (info, req) => {
     if (info.verb !== 'update') throw methodNotSupported({ group: '', resource: 'namespaces/finalize' }, info.verb);

@@ -12,6 +12,7 @@ export const serviceaccounts: ResourceDecl = {
   shortNames: ['sa'],
   namespaced: true,
   nameValidation: 'dns1123Subdomain',
+  subresources: { token: true },
   printer: {
     columns: [nameColumn, col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageColumn],
     cells: (o, now) => [o.metadata.name, arr(o.secrets).length, age(o.metadata.creationTimestamp, now)],

@@ -5,6 +5,7 @@ import type { KObject } from '../../api/types.js';
 import type { ApiServer } from '../apiserver.js';
 import type { UserInfo } from '../admission/index.js';
 import { badRequest } from '../errors.js';
+import { serviceAccountTokensFor } from '../auth/serviceaccount.js';
 
 /** The answer of kts' authorizer: every authenticated user may do everything (no RBAC yet). */
 export function authorized(user: Pick<UserInfo, 'username' | 'groups'>): boolean {
@@ -19,9 +20,21 @@ export function registerReviews(api: ApiServer): void {
   api.registerCreateHandler('authentication.k8s.io', 'selfsubjectreviews', async (obj, user) =>
     echo(obj, { userInfo: { username: user.username, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) } }),
   );
+  // pkg/registry/authentication/tokenreview: authenticates spec.token as a bearer token would be,
+  // for spec.audiences (default: the API server's audiences).
   api.registerCreateHandler('authentication.k8s.io', 'tokenreviews', async (obj) => {
-    if (!obj.spec?.token) throw badRequest('spec.token: Required value');
-    return echo(obj, { authenticated: false, error: 'token authentication is not enabled in kts yet', user: {} });
+    if (!obj.spec?.token) throw badRequest('token is required for TokenReview in authentication');
+    const tokens = serviceAccountTokensFor(api);
+    const audiences: string[] = Array.isArray(obj.spec.audiences) && obj.spec.audiences.length ? obj.spec.audiences.map(String) : tokens.audiences;
+    const result = await tokens.authenticate(String(obj.spec.token), audiences);
+    if (!result) return echo(obj, { user: {}, error: 'invalid bearer token' });
+    if (!result.ok) return echo(obj, { user: {}, error: `[invalid bearer token, ${result.error}]` });
+    const u = result.user;
+    return echo(obj, {
+      authenticated: true,
+      user: { username: u.username, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra && Object.keys(u.extra).length ? { extra: u.extra } : {}) },
+      audiences: result.audiences,
+    });
   });
   api.registerCreateHandler('authorization.k8s.io', 'selfsubjectaccessreviews', async (obj, user) => {
     const spec = obj.spec ?? {};
