@@ -10,13 +10,18 @@
 //   requests as protobuf; we answer that with 406, so client-side validation would fail.
 // - kubectl apply (client-side): builds a strategic merge patch from the v3 schema when the PATCH
 //   operation accepts application/strategic-merge-patch+json, else from /openapi/v2 (protobuf only,
-//   so skipped here), else from kubectl's compiled-in Go types. Kind schemas here are not complete
-//   yet, so PATCH operations do not advertise strategic merge patch: kubectl then uses its
-//   compiled-in types (the exact upstream patch metadata) for built-ins and JSON merge patch for
-//   CRDs, as upstream. Advertise it again once definitions carry x-kubernetes-patch-merge-key.
+//   so skipped here), else from kubectl's compiled-in Go types. Built-in kinds have their full
+//   schemas with patch metadata (openapi/definitions.ts), so their PATCH operations advertise
+//   strategic merge patch, as upstream's do; custom resources' do not (upstream refuses strategic
+//   merge patch for them with 415, and kubectl applies them with JSON merge patch).
+//
+// Definitions: built-in kinds and everything they reference come from the generated definitions
+// (openapi/definitions.ts, scripts/gen-openapi-defs.mjs); custom resources from their CRD's
+// openAPIV3Schema. `kubectl explain` (1.27+) reads them from the v3 documents.
 import { createHash } from 'node:crypto';
 import type { ResourceDecl } from '../api/types.js';
 import { apiGroupsInOrder, isBuiltinGroup, servedVersions, subresourcesOf, verbsOf } from './discovery.js';
+import { builtinDefinitions, customResourceDefinition, customResourceListDefinition, refClosure, toV3Schema as defToV3 } from './openapi/definitions.js';
 
 export interface OpenAPIDocument {
   /** The document; shared by every caller, never mutate it. */
@@ -165,7 +170,7 @@ interface Op {
   gvk?: GVK;
   query: string[];
   body?: { ref: string; required: boolean };
-  consumes: 'any' | 'patch';
+  consumes: 'any' | 'patch' | 'strategic-patch';
   produces: Produces;
   responses: { code: number; ref?: string; string?: boolean }[];
 }
@@ -179,9 +184,11 @@ interface PathItem {
 const OBJECT_TYPES = ['application/json', 'application/yaml'];
 const WATCH_TYPES = [...OBJECT_TYPES, 'application/json;stream=watch'];
 
-function patchTypes(): string[] {
-  // No application/strategic-merge-patch+json while kind schemas are simplified: see the header.
-  return ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
+function patchTypes(strategic: boolean): string[] {
+  // Strategic merge patch only where the definition carries patch metadata: see the header.
+  return strategic
+    ? ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml']
+    : ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
 }
 
 function producesList(p: Produces): string[] {
@@ -213,6 +220,7 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
   const nsParams: [string, ParamDef][] = d.namespaced ? [['namespace', PARAMS.namespace!]] : [];
   const pretty: [string, ParamDef] = ['pretty', PARAMS.pretty!];
   const deleteRef = d.gracefulDeletion ? kindRef : `${META}.Status`;
+  const strategic = isBuiltinGroup(d.group) && !d.openAPISchemas && builtinDefinitions() !== null;
   const out: PathItem[] = [];
 
   const collOps: Op[] = [];
@@ -235,7 +243,7 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
     itemOps.push({ method: 'get', operationId: `read${G}${ns}${d.kind}`, description: `read the specified ${d.kind}`, action: 'get', gvk, query: [], consumes: 'any', produces: 'object', responses: ok(kindRef, 200) });
   }
   if (verbs.has('patch')) {
-    itemOps.push(patchOp(`patch${G}${ns}${d.kind}`, `partially update the specified ${d.kind}`, gvk, kindRef));
+    itemOps.push(patchOp(`patch${G}${ns}${d.kind}`, `partially update the specified ${d.kind}`, gvk, kindRef, strategic));
   }
   if (verbs.has('update')) {
     itemOps.push({ method: 'put', operationId: `replace${G}${ns}${d.kind}`, description: `replace the specified ${d.kind}`, action: 'put', gvk, query: WRITE_QUERY, body: { ref: kindRef, required: true }, consumes: 'any', produces: 'object', responses: ok(kindRef, 200, 201) });
@@ -283,7 +291,7 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
       continue;
     }
     if (sv.has('get')) ops.push({ method: 'get', operationId: id('read'), description: `read ${s.name} of the specified ${d.kind}`, action: 'get', gvk: subGVK, query: [], consumes: 'any', produces: 'object', responses: ok(subRef, 200) });
-    if (sv.has('patch')) ops.push(patchOp(id('patch'), `partially update ${s.name} of the specified ${d.kind}`, subGVK, subRef));
+    if (sv.has('patch')) ops.push(patchOp(id('patch'), `partially update ${s.name} of the specified ${d.kind}`, subGVK, subRef, strategic));
     if (sv.has('update')) ops.push({ method: 'put', operationId: id('replace'), description: `replace ${s.name} of the specified ${d.kind}`, action: 'put', gvk: subGVK, query: WRITE_QUERY, body: { ref: subRef, required: true }, consumes: 'any', produces: 'object', responses: ok(subRef, 200, 201) });
     if (sv.has('create')) ops.push({ method: 'post', operationId: id('create'), description: `create ${s.name} of ${article(d.kind)} ${d.kind}`, action: 'post', gvk: subGVK, query: WRITE_QUERY, body: { ref: subRef, required: true }, consumes: 'any', produces: 'object', responses: ok(subRef, 200, 201, 202) });
     if (ops.length) out.push({ path, params: [nameParam(s.kind), ...nsParams, pretty], ops });
@@ -291,8 +299,8 @@ function pathsFor(d: ResourceDecl, version: string): PathItem[] {
   return out;
 }
 
-function patchOp(operationId: string, description: string, gvk: GVK, ref: string): Op {
-  return { method: 'patch', operationId, description, action: 'patch', gvk, query: PATCH_QUERY, body: { ref: `${META}.Patch`, required: true }, consumes: 'patch', produces: 'object', responses: ok(ref, 200, 201) };
+function patchOp(operationId: string, description: string, gvk: GVK, ref: string, strategic: boolean): Op {
+  return { method: 'patch', operationId, description, action: 'patch', gvk, query: PATCH_QUERY, body: { ref: `${META}.Patch`, required: true }, consumes: strategic ? 'strategic-patch' : 'patch', produces: 'object', responses: ok(ref, 200, 201) };
 }
 
 function article(kind: string): string {
@@ -549,6 +557,13 @@ function buildModel(decls: readonly ResourceDecl[]): Model {
   const groups = [...(coreVersions.length ? [{ group: '', versions: coreVersions }] : []), ...apiGroupsInOrder(decls)];
   const gvs: Model['gvs'] = [];
   const kindDefs: Record<string, Schema> = {};
+  const generated = builtinDefinitions();
+  /** Built-in definitions to publish with everything they reference. */
+  const roots: string[] = [];
+  const builtin = (name: string, fallback: () => Schema) => {
+    if (generated?.[name]) roots.push(name);
+    else kindDefs[name] ??= fallback();
+  };
   let needsScale = false;
   const allGVKs: GVK[] = [];
   for (const g of groups) {
@@ -559,15 +574,22 @@ function buildModel(decls: readonly ResourceDecl[]): Model {
       for (const d of inGV) {
         const gvk = { group: d.group, version, kind: d.kind };
         const name = definitionName(d.group, version, d.kind);
-        kindDefs[name] ??= simplifiedKind(gvk);
         const lk = d.listKind ?? `${d.kind}List`;
-        kindDefs[definitionName(d.group, version, lk)] ??= listKind({ ...gvk, kind: lk }, name);
+        const listName = definitionName(d.group, version, lk);
+        if (d.openAPISchemas || !isBuiltinGroup(d.group)) {
+          kindDefs[name] ??= customResourceDefinition(d.openAPISchemas?.[version], gvk);
+          kindDefs[listName] ??= customResourceListDefinition(name, { ...gvk, kind: lk });
+        } else {
+          builtin(name, () => simplifiedKind(gvk));
+          // Create-only kinds (reviews) have no list kind.
+          if (verbsOf(d).includes('list')) builtin(listName, () => listKind({ ...gvk, kind: lk }, name));
+        }
         for (const s of subresourcesOf(d)) {
           if (s.group === 'autoscaling' && s.kind === 'Scale') needsScale = true;
           else if (s.kind !== d.kind) {
             // Eviction, Binding, TokenRequest, PodExecOptions, …
             const sg = { group: s.group ?? d.group, version: s.version ?? version, kind: s.kind };
-            kindDefs[definitionName(sg.group, sg.version, sg.kind)] ??= simplifiedKind(sg);
+            builtin(definitionName(sg.group, sg.version, sg.kind), () => simplifiedKind(sg));
           }
         }
         paths.push(...pathsFor(d, version));
@@ -575,7 +597,18 @@ function buildModel(decls: readonly ResourceDecl[]): Model {
       gvs.push({ group: g.group, version, paths });
     }
   }
-  const definitions = { ...metaDefinitions(allGVKs), ...(needsScale ? scaleDefinitions() : {}), ...kindDefs };
+  const meta = metaDefinitions(allGVKs);
+  const definitions: Record<string, Schema> = { ...meta, ...(needsScale && !generated ? scaleDefinitions() : {}), ...kindDefs };
+  if (generated) {
+    if (needsScale) roots.push('io.k8s.api.autoscaling.v1.Scale');
+    const wanted = [...roots, ...Object.keys(meta).filter((n) => generated[n])];
+    for (const n of refClosure(generated, wanted.map((n) => ({ $ref: `#/definitions/${n}` })))) definitions[n] = generated[n]!;
+    // meta/v1 kinds: Status and APIResourceList are v1 kinds; DeleteOptions and WatchEvent are
+    // listed in every group version (they travel in every group).
+    for (const [n, m] of Object.entries(meta)) {
+      if (generated[n] && m['x-kubernetes-group-version-kind']) definitions[n] = { ...generated[n], 'x-kubernetes-group-version-kind': m['x-kubernetes-group-version-kind'] };
+    }
+  }
   return { gvs, definitions: sortKeys(definitions) };
 }
 
@@ -601,7 +634,7 @@ function renderV2Op(op: Op, tag: string): Schema {
   }
   responses['401'] = { description: 'Unauthorized' };
   return {
-    consumes: op.consumes === 'patch' ? patchTypes() : ['*/*'],
+    consumes: op.consumes === 'any' ? ['*/*'] : patchTypes(op.consumes === 'strategic-patch'),
     description: op.description,
     operationId: op.operationId,
     ...(params.length ? { parameters: params } : {}),
@@ -630,7 +663,7 @@ function renderV3Op(op: Op, tag: string): Schema {
     ...(op.query.length ? { parameters: op.query.map((q) => v3Param(q, PARAMS[q]!)) } : {}),
   };
   if (op.body) {
-    const types = op.consumes === 'patch' ? patchTypes() : ['*/*'];
+    const types = op.consumes === 'any' ? ['*/*'] : patchTypes(op.consumes === 'strategic-patch');
     out.requestBody = { content: Object.fromEntries(types.map((ct) => [ct, { schema: ref3(op.body!.ref) }])), ...(op.body.required ? { required: true } : {}) };
   }
   out.responses = responses;
@@ -684,10 +717,6 @@ function closure(defs: Record<string, Schema>, roots: unknown): string[] {
   return [...seen].sort();
 }
 
-function toV3Schema(s: Schema): Schema {
-  return JSON.parse(JSON.stringify(s).replaceAll('"#/definitions/', '"#/components/schemas/')) as Schema;
-}
-
 // ---- cache: documents are built once per set of decls ----
 
 interface Built {
@@ -703,7 +732,7 @@ const cache = new Map<string, Built>();
 /** What the documents depend on; functions (strategies, printers) do not matter. */
 function fingerprint(decls: readonly ResourceDecl[]): string {
   return JSON.stringify(
-    decls.map((d) => [d.group, d.version, d.versions, d.kind, d.listKind, d.plural, d.singular, d.namespaced, d.verbs, d.subresources, !!d.gracefulDeletion]),
+    decls.map((d) => [d.group, d.version, d.versions, d.kind, d.listKind, d.plural, d.singular, d.namespaced, d.verbs, d.subresources, !!d.gracefulDeletion, d.openAPISchemas]),
   );
 }
 
@@ -743,7 +772,7 @@ export function openapiV3GroupVersion(decls: readonly ResourceDecl[], path: stri
   if (gv) {
     const paths = sortKeys(renderPaths(gv.paths, tagOf(gv.group, gv.version), renderV3Op, v3Param));
     const defs = b.model.definitions;
-    const schemas = Object.fromEntries(closure(defs, paths).map((n) => [n, toV3Schema(defs[n]!)]));
+    const schemas = Object.fromEntries(closure(defs, paths).map((n) => [n, defToV3(n, defs[n]!)]));
     doc = document({ components: { schemas, securitySchemes: BEARER }, info: INFO, openapi: '3.0.0', paths });
   }
   b.gv.set(key, doc);

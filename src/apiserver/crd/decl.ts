@@ -102,6 +102,7 @@ export function crdToDecl(crd: KObject): ResourceDecl {
           }
         : {}),
     },
+    openAPISchemas: Object.fromEntries(((spec.versions ?? []) as J[]).filter((v) => v.served && v.schema?.openAPIV3Schema).map((v) => [v.name as string, v.schema.openAPIV3Schema])),
     // Custom resources always count generations, status subresource or not (upstream does).
     generation: true,
     printer: {
