@@ -224,6 +224,8 @@ function validateDaemonSetUpdateStrategy(strategy: any, field: string): FieldErr
   return errs;
 }
 
+const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+
 export const daemonsets: ResourceDecl = {
   group: 'apps',
   version: 'v1',
@@ -279,6 +281,17 @@ export const daemonsets: ResourceDecl = {
       }
       setDefault(spec, 'revisionHistoryLimit', 10);
       defaultTemplate(spec.template);
+    },
+    // spec.templateGeneration of the internal type, which apps/v1 keeps in this annotation:
+    // 1 at create, +1 whenever the pod template changes.
+    prepareForCreate(obj) {
+      const a = (obj.metadata.annotations ??= {});
+      a[TEMPLATE_GENERATION] = '1';
+    },
+    prepareForUpdate(obj, old) {
+      const prev = Number(old.metadata.annotations?.[TEMPLATE_GENERATION] ?? '1') || 1;
+      const a = (obj.metadata.annotations ??= {});
+      a[TEMPLATE_GENERATION] = String(deepEqual(obj.spec?.template, old.spec?.template) ? prev : prev + 1);
     },
     validate(obj) {
       const spec = obj.spec ?? {};
