@@ -1,0 +1,265 @@
+// Clients for containerd's streaming server (the URLs CRI's Exec/Attach/PortForward return):
+// a small WebSocket client (RFC 6455) speaking the Kubernetes channel protocol
+// v4.channel.k8s.io — one byte of channel number before each binary message: 0 stdin,
+// 1 stdout, 2 stderr, 3 error (a metav1.Status in v4), 4 resize — and its port-forward
+// variant (per port a data and an error channel, each opened by a 2-byte little-endian port).
+//
+// Limitation (v4 has no half-close): the end of stdin cannot be sent to the process; callers
+// that need EOF on stdin (kubectl cp into a pod) need SPDY or v5 — containerd 1.6 serves v4.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { Duplex, PassThrough, Writable } from 'node:stream';
+import type { Socket } from 'node:net';
+import type { StreamOptions, StreamSession } from '../types.js';
+
+export interface WSMessage {
+  opcode: number;
+  data: Buffer;
+}
+
+/** A minimal client-side WebSocket over an upgraded socket. */
+export class WebSocketConn {
+  private buf: Buffer = Buffer.alloc(0);
+  private fragments: Buffer[] = [];
+  private fragOpcode = 0;
+  closed = false;
+  onMessage: (m: WSMessage) => void = () => {};
+  onClose: () => void = () => {};
+
+  constructor(
+    readonly socket: Socket,
+    head: Buffer,
+    readonly protocol: string,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.feed(d));
+    socket.on('close', () => this.finish());
+    socket.on('error', () => this.finish());
+    if (head.length) this.feed(head);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose();
+  }
+
+  private feed(d: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    for (;;) {
+      if (this.buf.length < 2) return;
+      const b0 = this.buf[0]!;
+      const b1 = this.buf[1]!;
+      let len = b1 & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (this.buf.length < 4) return;
+        len = this.buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (this.buf.length < 10) return;
+        len = Number(this.buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      const masked = (b1 & 0x80) !== 0;
+      const maskOff = off;
+      if (masked) off += 4;
+      if (this.buf.length < off + len) return;
+      let payload = Buffer.from(this.buf.subarray(off, off + len));
+      if (masked) for (let i = 0; i < payload.length; i++) payload[i]! ^= this.buf[maskOff + (i % 4)]!;
+      this.buf = this.buf.subarray(off + len);
+      const fin = (b0 & 0x80) !== 0;
+      const opcode = b0 & 0x0f;
+      if (opcode === 8) {
+        this.send(8, Buffer.alloc(0));
+        this.socket.end();
+        this.finish();
+        return;
+      }
+      if (opcode === 9) {
+        this.send(10, payload);
+        continue;
+      }
+      if (opcode === 10) continue;
+      if (opcode === 0) {
+        this.fragments.push(payload);
+        if (!fin) continue;
+        payload = Buffer.concat(this.fragments);
+        this.fragments = [];
+        this.onMessage({ opcode: this.fragOpcode, data: payload });
+        continue;
+      }
+      if (!fin) {
+        this.fragOpcode = opcode;
+        this.fragments = [payload];
+        continue;
+      }
+      this.onMessage({ opcode, data: payload });
+    }
+  }
+
+  send(opcode: number, data: Buffer): void {
+    if (this.socket.destroyed) return;
+    const mask = crypto.randomBytes(4);
+    let head: Buffer;
+    if (data.length < 126) {
+      head = Buffer.from([0x80 | opcode, 0x80 | data.length]);
+    } else if (data.length < 65536) {
+      head = Buffer.alloc(4);
+      head[0] = 0x80 | opcode;
+      head[1] = 0x80 | 126;
+      head.writeUInt16BE(data.length, 2);
+    } else {
+      head = Buffer.alloc(10);
+      head[0] = 0x80 | opcode;
+      head[1] = 0x80 | 127;
+      head.writeBigUInt64BE(BigInt(data.length), 2);
+    }
+    const body = Buffer.alloc(data.length);
+    for (let i = 0; i < data.length; i++) body[i] = data[i]! ^ mask[i % 4]!;
+    this.socket.write(Buffer.concat([head, mask, body]));
+  }
+
+  close(): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.send(8, Buffer.from([0x03, 0xe8]));
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+}
+
+/** Opens a WebSocket to `url` offering `protocols`. */
+export function connectWebSocket(url: string, protocols: string[]): Promise<WebSocketConn> {
+  return new Promise((resolve, reject) => {
+    const key = crypto.randomBytes(16).toString('base64');
+    const req = http.request(url, {
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': key,
+        'Sec-WebSocket-Protocol': protocols.join(', '),
+      },
+    });
+    req.on('upgrade', (res, socket: Socket, head: Buffer) => {
+      const accept = crypto.createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+      if (res.headers['sec-websocket-accept'] !== accept) {
+        socket.destroy();
+        reject(new Error('websocket: bad Sec-WebSocket-Accept'));
+        return;
+      }
+      resolve(new WebSocketConn(socket, head, String(res.headers['sec-websocket-protocol'] ?? '')));
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => reject(new Error(`streaming server: ${res.statusCode}: ${body.trim()}`)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const CHANNEL_PROTOCOLS = ['v4.channel.k8s.io', 'channel.k8s.io'];
+
+/** Exit code and message from a v4 error-channel metav1.Status (or v1–v3 plain text). */
+export function statusToExit(text: string): { exitCode: number; message?: string } {
+  if (!text.trim()) return { exitCode: 0 };
+  try {
+    const s = JSON.parse(text) as { status?: string; message?: string; reason?: string; details?: { causes?: { reason?: string; message?: string }[] } };
+    if (s.status === 'Success') return { exitCode: 0 };
+    const code = s.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
+    if (s.reason === 'NonZeroExitCode' && code !== undefined) return { exitCode: Number(code), message: s.message };
+    return { exitCode: code !== undefined ? Number(code) : 1, message: s.message };
+  } catch {
+    return { exitCode: 1, message: text };
+  }
+}
+
+async function channelSession(url: string, opts: StreamOptions): Promise<StreamSession> {
+  const ws = await connectWebSocket(url, CHANNEL_PROTOCOLS);
+  const stdout = opts.stdout ? new PassThrough() : undefined;
+  const stderr = opts.stderr && !opts.tty ? new PassThrough() : undefined;
+  let errText = '';
+  let resolveDone!: (r: { exitCode: number; message?: string }) => void;
+  const done = new Promise<{ exitCode: number; message?: string }>((r) => (resolveDone = r));
+  ws.onMessage = (m) => {
+    if (m.data.length === 0) return;
+    const ch = m.data[0]!;
+    const data = m.data.subarray(1);
+    if (ch === 1) stdout?.write(data);
+    else if (ch === 2) stderr?.write(data);
+    else if (ch === 3) errText += data.toString('utf8');
+  };
+  ws.onClose = () => {
+    stdout?.end();
+    stderr?.end();
+    resolveDone(statusToExit(errText));
+  };
+  const stdin = opts.stdin
+    ? new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          ws.send(2, Buffer.concat([Buffer.from([0]), chunk]));
+          cb();
+        },
+      })
+    : undefined;
+  return {
+    stdin,
+    stdout,
+    stderr,
+    resize: opts.tty ? (width, height) => ws.send(2, Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: width, Height: height }))])) : undefined,
+    done,
+    close: () => ws.close(),
+  };
+}
+
+export function execStream(url: string, opts: StreamOptions): Promise<StreamSession> {
+  return channelSession(url, opts);
+}
+
+export function attachStream(url: string, opts: StreamOptions): Promise<StreamSession> {
+  return channelSession(url, opts);
+}
+
+/** A byte stream to `port` in the pod's network namespace, through the port-forward WebSocket. */
+export async function portForwardStream(url: string, port: number): Promise<Duplex> {
+  const u = new URL(url);
+  u.searchParams.set('port', String(port));
+  const ws = await connectWebSocket(u.toString(), CHANNEL_PROTOCOLS);
+  const seen = [false, false];
+  let errText = '';
+  const duplex = new Duplex({
+    write(chunk: Buffer, _enc, cb) {
+      ws.send(2, Buffer.concat([Buffer.from([0]), chunk]));
+      cb();
+    },
+    final(cb) {
+      ws.close();
+      cb();
+    },
+    read() {},
+    destroy(err, cb) {
+      ws.close();
+      cb(err);
+    },
+  });
+  ws.onMessage = (m) => {
+    if (m.data.length === 0) return;
+    const ch = m.data[0]!;
+    let data = m.data.subarray(1);
+    if (ch > 1) return;
+    if (!seen[ch]) {
+      // the first message on each channel is the port number (2 bytes, little-endian)
+      seen[ch] = true;
+      data = data.subarray(2);
+    }
+    if (ch === 0 && data.length) duplex.push(data);
+    else if (ch === 1) errText += data.toString('utf8');
+  };
+  ws.onClose = () => {
+    if (errText.trim()) duplex.destroy(new Error(errText.trim()));
+    else duplex.push(null);
+  };
+  return duplex;
+}
