@@ -36,6 +36,8 @@ export const systemClock: Clock = { now: () => new Date() };
 export interface RequestContext {
   user: UserInfo;
   dryRun?: boolean;
+  /** Records field ownership (metadata.managedFields) on the object about to be written (fieldmanager/). */
+  manageFields?: (obj: KObject, old: KObject | undefined) => void | Promise<void>;
 }
 
 export interface DeleteOptions {
@@ -238,6 +240,7 @@ export class Registry {
     decl.strategy?.defaults?.(obj);
     decl.strategy?.prepareForCreate?.(obj, this.ctx());
     dropEmptyMetadata(meta);
+    await rc.manageFields?.(obj, undefined);
     const errs = [...validateObjectMeta(decl, obj, namespace), ...(decl.strategy?.validate?.(obj) ?? [])];
     if (errs.length) throw invalid(decl.group, decl.kind, meta.name ?? '', errs);
 
@@ -294,6 +297,7 @@ export class Registry {
       const current = decodeKV(kv);
       let obj = clone(await mutate(clone(current)));
       obj = this.prepareUpdate(decl, namespace, name, obj, current, opts.subresource ?? '');
+      await rc.manageFields?.(obj, current);
 
       await this.admission.admit({ operation: 'UPDATE', decl, namespace, name, obj, old: current, user: rc.user, dryRun: !!rc.dryRun, subresource: opts.subresource });
       await this.admission.validate({ operation: 'UPDATE', decl, namespace, name, obj, old: current, user: rc.user, dryRun: !!rc.dryRun, subresource: opts.subresource });

@@ -43,6 +43,13 @@ export function decodeKV(kv: KeyValue): KObject {
   return obj;
 }
 
+/** Delivered to every watcher when the API server stops: the watch ends because the server is going away. */
+export class WatchCacheStoppedError extends Error {
+  constructor() {
+    super('apiserver is shutting down');
+  }
+}
+
 export interface CacheSubscriber {
   prefix: string;
   onEvent(ev: CachedEvent): void;
@@ -195,7 +202,7 @@ export class WatchCache {
   stop(): void {
     this.stopped = true;
     this.watcher?.cancel();
-    for (const s of this.subscribers) s.onError(new Error('watch cache stopped'));
+    for (const s of this.subscribers) s.onError(new WatchCacheStoppedError());
     this.subscribers.clear();
   }
 }

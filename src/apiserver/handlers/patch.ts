@@ -29,7 +29,7 @@ export function applyPatch(served: ServedResource, contentType: string, current:
         return applyStrategicMergePatch(current, patch, schema);
       }
       case 'application/apply-patch+yaml':
-        // Server-side apply (field ownership) is not implemented yet: see docs/compatibility.md.
+        // Server-side apply is done by fieldmanager/ (handlers/resource.ts patchObject); the scale subresource does not take it.
         throw unsupportedMediaType(contentType, PATCH_TYPES.filter((t) => t !== contentType));
     }
   } catch (e) {

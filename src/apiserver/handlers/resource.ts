@@ -24,6 +24,8 @@ import { toTable, partialMetadata, type IncludeObject } from '../table.js';
 import { applyPatch, PATCH_TYPES } from './patch.js';
 import { buildFilter } from './filter.js';
 import { handleWatch } from './watch.js';
+import { patchValidation, validateBody, withWarnings } from '../fieldvalidation.js';
+import { APPLY_PATCH_TYPE, serverSideApply, updateTracker, validateManagerOptions } from '../fieldmanager/index.js';
 
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
 
@@ -38,6 +40,11 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
 
   const rc: RequestContext = { user: req.user, dryRun: isDryRun(req.query) };
   const ns = info.namespace;
+  if ((verb === 'create' || verb === 'update' || verb === 'patch') && (!info.subresource || info.subresource === 'status' || info.subresource === 'scale')) {
+    const isApply = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() === APPLY_PATCH_TYPE;
+    if (!isApply) validateManagerOptions(req, verb === 'create' ? 'CreateOptions' : verb === 'update' ? 'UpdateOptions' : 'PatchOptions', false);
+    rc.manageFields = updateTracker(s, served, req, info.subresource ?? '');
+  }
 
   if (info.subresource) {
     if (info.subresource === 'status' && decl.subresources?.status) return handleStatus(s, served, info, req, rc);
@@ -60,16 +67,20 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
     case 'create': {
       if (decl.namespaced && !ns) throw notFoundPath();
       const output = negotiateOutput(req.headers['accept']);
-      const body = toStorage(served, requireObject(decodeRequestBody(req), served));
+      const input = requireObject(decodeRequestBody(req), served);
+      const { warnings } = validateBody(served, req, input, 'create');
+      const body = toStorage(served, input);
       if (info.name) throw methodNotSupported(gr(decl), 'create');
       const answer = s.createHandler(decl);
-      if (answer) return { status: 201, body: toServed(served, await answer(body, req.user, ns)) };
+      if (answer) return withWarnings({ status: 201, body: toServed(served, await answer(body, req.user, ns)) }, warnings);
       const created = await s.registry.create(storage, ns, body, rc);
-      return respondObject(s, served, created, output, req.query, 201);
+      return withWarnings(respondObject(s, served, created, output, req.query, 201), warnings);
     }
     case 'update': {
       const output = negotiateOutput(req.headers['accept']);
-      const body = toStorage(served, requireObject(decodeRequestBody(req), served));
+      const input = requireObject(decodeRequestBody(req), served);
+      const { warnings } = validateBody(served, req, input, 'update');
+      const body = toStorage(served, input);
       const { obj, created } = await s.registry.update(
         storage,
         ns,
@@ -78,12 +89,12 @@ export async function handleResource(s: ApiServer, info: RequestInfo, req: ApiRe
         rc,
         { createIfMissing: decl.allowCreateOnUpdate ? body : undefined },
       );
-      return respondObject(s, served, obj, output, req.query, created ? 201 : 200);
+      return withWarnings(respondObject(s, served, obj, output, req.query, created ? 201 : 200), warnings);
     }
     case 'patch': {
       const output = negotiateOutput(req.headers['accept']);
-      const { obj } = await patchObject(s, served, info, req, rc, '');
-      return respondObject(s, served, obj, output, req.query);
+      const { obj, created, warnings } = await patchObject(s, served, info, req, rc, '');
+      return withWarnings(respondObject(s, served, obj, output, req.query, created ? 201 : 200), warnings ?? []);
     }
     case 'delete': {
       const output = negotiateOutput(req.headers['accept']);
@@ -299,18 +310,21 @@ export function deleteOptions(req: ApiRequest): DeleteOptions {
 }
 
 /** PATCH: read, patch, write; a conflict retries with a fresh read unless the patch names a resourceVersion. */
-async function patchObject(s: ApiServer, served: ServedResource, info: RequestInfo, req: ApiRequest, rc: RequestContext, subresource: '' | 'status') {
+async function patchObject(s: ApiServer, served: ServedResource, info: RequestInfo, req: ApiRequest, rc: RequestContext, subresource: '' | 'status'): Promise<{ obj: KObject; created: boolean; warnings?: string[] }> {
   const { decl } = served;
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (!PATCH_TYPES.includes(contentType)) throw unsupportedMediaType(contentType, PATCH_TYPES);
   const patchBody = req.bodyObject !== undefined ? structuredClone(req.bodyObject) : decodeBody(req.body, contentType === 'application/apply-patch+yaml' ? 'application/yaml' : 'application/json');
-  return s.registry.update(
+  if (contentType === APPLY_PATCH_TYPE) return serverSideApply(s, served, info, patchBody, req, rc, subresource, { toServed, toStorage });
+  const fv = patchValidation(req, contentType);
+  const res = await s.registry.update(
     served.storage,
     info.namespace,
     info.name,
     (cur) => {
       const curServed = toServed(served, structuredClone(cur));
       const patched = applyPatch(served, contentType, curServed, patchBody);
+      fv.checkPatched(served, patchBody, patched as KObject);
       const out = toStorage(served, patched as KObject);
       const rv = (patchBody as KObject | undefined)?.metadata?.resourceVersion;
       if (contentType !== 'application/json-patch+json' && typeof rv === 'string' && rv !== '' && rv !== cur.metadata.resourceVersion)
@@ -322,6 +336,7 @@ async function patchObject(s: ApiServer, served: ServedResource, info: RequestIn
     rc,
     { subresource },
   );
+  return { ...res, warnings: fv.warnings };
 }
 
 async function handleStatus(s: ApiServer, served: ServedResource, info: RequestInfo, req: ApiRequest, rc: RequestContext): Promise<ApiResponse> {
@@ -331,15 +346,17 @@ async function handleStatus(s: ApiServer, served: ServedResource, info: RequestI
     case 'get':
       return respondObject(s, served, await s.registry.get(served.storage, info.namespace, info.name), output, req.query);
     case 'update': {
-      const body = toStorage(served, requireObject(decodeRequestBody(req), served));
+      const input = requireObject(decodeRequestBody(req), served);
+      const { warnings } = validateBody(served, req, input, 'update');
+      const body = toStorage(served, input);
       const { obj } = await s.registry.update(served.storage, info.namespace, info.name, (cur) => checkResourceVersion(decl, info.name, body, cur), rc, {
         subresource: 'status',
       });
-      return respondObject(s, served, obj, output, req.query);
+      return withWarnings(respondObject(s, served, obj, output, req.query), warnings);
     }
     case 'patch': {
-      const { obj } = await patchObject(s, served, info, req, rc, 'status');
-      return respondObject(s, served, obj, output, req.query);
+      const { obj, warnings } = await patchObject(s, served, info, req, rc, 'status');
+      return withWarnings(respondObject(s, served, obj, output, req.query), warnings ?? []);
     }
   }
   throw methodNotSupported({ group: decl.group, resource: `${decl.plural}/status` }, info.verb);
@@ -421,6 +438,9 @@ async function handleScale(s: ApiServer, served: ServedResource, info: RequestIn
     case 'patch': {
       const body = decodeRequestBody(req);
       const contentType = (req.headers['content-type'] ?? 'application/json').split(';')[0]!.trim().toLowerCase();
+      const scaleServed: ServedResource = { decl: scaleDecl, version: 'v1', storage: scaleDecl };
+      const fv = info.verb === 'patch' ? patchValidation(req, contentType) : undefined;
+      const bodyWarnings = !fv && body && typeof body === 'object' && !Array.isArray(body) ? validateBody(scaleServed, req, body as KObject, 'update').warnings : [];
       const { obj } = await s.registry.update(
         decl,
         info.namespace,
@@ -430,7 +450,8 @@ async function handleScale(s: ApiServer, served: ServedResource, info: RequestIn
           let next: KObject;
           if (info.verb === 'patch') {
             if (!PATCH_TYPES.includes(contentType)) throw unsupportedMediaType(contentType, PATCH_TYPES);
-            next = applyPatch({ decl: scaleDecl, version: 'v1', storage: scaleDecl }, contentType, scale, body) as KObject;
+            next = applyPatch(scaleServed, contentType, scale, body) as KObject;
+            fv!.checkPatched(scaleServed, body, next);
           } else {
             if (!body || typeof body !== 'object') throw badRequest('the body of the request was not a valid Scale object');
             next = body as KObject;
@@ -447,7 +468,7 @@ async function handleScale(s: ApiServer, served: ServedResource, info: RequestIn
         },
         rc,
       );
-      return { status: 200, body: toScale(decl, obj) };
+      return withWarnings({ status: 200, body: toScale(decl, obj) }, fv?.warnings ?? bodyWarnings);
     }
   }
   throw methodNotSupported({ group: decl.group, resource: `${decl.plural}/scale` }, info.verb);

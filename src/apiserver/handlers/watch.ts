@@ -4,12 +4,12 @@
 import type { KObject } from '../../api/types.js';
 import { apiVersionOf } from '../../api/types.js';
 import type { ApiServer } from '../apiserver.js';
-import { ApiError, badRequest, resourceExpired } from '../errors.js';
+import { ApiError, badRequest, resourceExpired, serviceUnavailable } from '../errors.js';
 import { negotiateOutput } from '../negotiation.js';
 import type { ApiRequest, ApiResponse, StreamSink } from '../request.js';
 import type { RequestInfo } from '../requestinfo.js';
 import { listPrefix, objectKey, type ServedResource } from '../resources.js';
-import type { CachedEvent } from '../watchcache.js';
+import { WatchCacheStoppedError, type CachedEvent } from '../watchcache.js';
 import { CompactedError } from '../../storage/store.js';
 import { buildFilter } from './filter.js';
 import { storedFilter, toServed, toView } from './resource.js';
@@ -160,7 +160,9 @@ export async function handleWatch(s: ApiServer, served: ServedResource, info: Re
           const status =
             err instanceof CompactedError
               ? resourceExpired(`too old resource version: ${fromRevision} (${err.compacted})`).toStatus()
-              : new ApiError(500, 'InternalError', `watch ended: ${err.message}`).toStatus();
+              : err instanceof WatchCacheStoppedError
+                ? serviceUnavailable(err.message).toStatus()
+                : new ApiError(500, 'InternalError', `watch ended: ${err.message}`).toStatus();
           send(line('ERROR', status));
           close();
         },
