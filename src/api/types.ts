@@ -153,6 +153,11 @@ export interface ResourceDecl {
     /** Served by handlers the API server registers (src/apiserver/subresources/); listed in discovery. */
     binding?: boolean;
     eviction?: boolean;
+    /** pods/log, pods/exec, pods/attach, pods/portforward: proxied to the pod's kubelet. */
+    log?: boolean;
+    exec?: boolean;
+    attach?: boolean;
+    portforward?: boolean;
     finalize?: boolean;
     /** serviceaccounts/token: the TokenRequest API. */
     token?: boolean;

@@ -22,6 +22,8 @@ import { CRDRegistrar } from './crd/registrar.js';
 import { serviceAccountTokensFor } from './auth/serviceaccount.js';
 import { ObjectCache } from './objectcache.js';
 import type { CIDR } from '../util/cidr.js';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** The Kubernetes release kts emulates: kubectl picks its client by this minor. */
 export const KUBE_VERSION = { major: '1', minor: '32', gitVersion: 'v1.32.0+kts' };
@@ -41,6 +43,8 @@ export interface ApiServerOptions {
 export type HealthCheck = { name: string; check: () => Promise<{ ok: boolean; message?: string }> };
 
 export type SubresourceHandler = (info: RequestInfo, req: ApiRequest) => Promise<ApiResponse>;
+/** HTTP/1.1 upgrade requests (pods/exec, attach, portforward): the handler owns the socket. */
+export type UpgradeHandler = (info: RequestInfo, req: ApiRequest & { raw: IncomingMessage }, socket: Duplex, head: Buffer) => Promise<void>;
 export type CreateHandler = (obj: KObject, user: UserInfo, namespace: string) => Promise<KObject>;
 
 export const SYSTEM_USER: UserInfo = { username: 'system:apiserver', groups: ['system:masters', 'system:authenticated'] };
@@ -62,6 +66,7 @@ export class ApiServer {
   private readonly priorityClasses: ObjectCache;
   private readonly healthChecks: HealthCheck[] = [];
   private readonly subresources = new Map<string, SubresourceHandler>();
+  private readonly upgradeHandlers = new Map<string, UpgradeHandler>();
   private readonly virtual = new Map<string, () => Promise<KObject[]>>();
   private readonly createHandlers = new Map<string, CreateHandler>();
   private docCache = new Map<string, { body: string; etag: string; contentType: string }>();
@@ -100,6 +105,21 @@ export class ApiServer {
 
   subresourceHandler(decl: ResourceDecl, sub: string): SubresourceHandler | undefined {
     return this.subresources.get(`${decl.group}/${decl.plural}/${sub}`);
+  }
+
+  /** Subresources reached by an HTTP/1.1 upgrade (WebSocket, SPDY): pods/exec, attach, portforward. */
+  registerUpgradeHandler(group: string, plural: string, sub: string, h: UpgradeHandler): void {
+    this.upgradeHandlers.set(`${group}/${plural}/${sub}`, h);
+  }
+
+  /** Routes an upgrade request; throws ApiError (the transport answers it) when nothing serves it. */
+  async handleUpgrade(req: ApiRequest & { raw: IncomingMessage }, socket: Duplex, head: Buffer): Promise<void> {
+    const info = parseRequestInfo(req.method, req.path, req.query);
+    this.authorize(req.user, info);
+    const served = info.isResourceRequest && info.subresource ? this.resources.lookup(info.group, info.version, info.resource) : undefined;
+    const h = served && this.upgradeHandlers.get(`${served.decl.group}/${served.decl.plural}/${info.subresource}`);
+    if (!h) throw notFoundPath();
+    await h(info, req, socket, head);
   }
 
   /** Resources that are only created and answered, never stored (reviews). */

@@ -4,6 +4,7 @@
 import http2 from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
 import YAML from 'yaml';
 import type { ApiServer } from './apiserver.js';
 import type { UserInfo } from './admission/index.js';
@@ -59,7 +60,25 @@ export function createHttpsServer(api: ApiServer, opts: HttpsOptions): http2.Htt
   );
   server.on('sessionError', () => {});
   server.on('tlsClientError', () => {});
+  // HTTP/1.1 upgrades (WebSocket, SPDY): pods/exec, attach, portforward.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void serveUpgrade(api, opts, req, socket, head));
   return server;
+}
+
+async function serveUpgrade(api: ApiServer, opts: HttpsOptions, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  socket.on('error', () => {});
+  try {
+    const url = new URL(req.url ?? '/', 'https://kts');
+    const user = await authenticate(opts, req);
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(req.headers)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+    await api.handleUpgrade({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers, user, raw: req }, socket, head);
+  } catch (e) {
+    const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String((e as Error)?.message ?? e));
+    if (!socket.writable) return;
+    const body = JSON.stringify(err.toStatus());
+    socket.end(`HTTP/1.1 ${err.code} ${err.reason || 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
 }
 
 async function serve(api: ApiServer, opts: HttpsOptions, req: Http2OrHttp1Request, res: Res): Promise<void> {

@@ -586,8 +586,9 @@ function buildModel(decls: readonly ResourceDecl[]): Model {
         }
         for (const s of subresourcesOf(d)) {
           if (s.group === 'autoscaling' && s.kind === 'Scale') needsScale = true;
-          else if (s.kind !== d.kind) {
-            // Eviction, Binding, TokenRequest, PodExecOptions, …
+          else if (s.kind !== d.kind && !(s.name in CONNECT_QUERY)) {
+            // Eviction, Binding, TokenRequest … (connect subresources such as exec take query
+            // options, not a body: upstream publishes no definition for their options kinds).
             const sg = { group: s.group ?? d.group, version: s.version ?? version, kind: s.kind };
             builtin(definitionName(sg.group, sg.version, sg.kind), () => simplifiedKind(sg));
           }

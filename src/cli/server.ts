@@ -26,6 +26,14 @@ const FLAGS: FlagDef[] = [
   { name: 'cluster-cidr', type: 'string', default: () => '10.244.0.0/16', help: 'IPv4 range for pod IPs' },
   { name: 'service-node-port-range', type: 'string', default: () => '30000-32767', help: 'Port range for NodePort Services' },
   { name: 'simulated-nodes', type: 'number', default: () => 0, help: 'Register this many simulated nodes (no containers; pods run on a schedule)' },
+  { name: 'disable-agent', type: 'boolean', default: () => false, help: 'Do not run a kubelet for this server\'s own node' },
+  { name: 'container-runtime', type: 'string', default: () => 'auto', help: 'Container runtime of this node: cri, process or fake (auto: cri when containerd is on PATH, else process)' },
+  { name: 'container-runtime-endpoint', type: 'string', default: () => undefined, help: 'CRI socket of an external containerd (default: kts runs its own)' },
+  { name: 'kubelet-root-dir', type: 'string', default: () => undefined, help: 'Kubelet state directory (default: <data-dir>/kubelet)' },
+  { name: 'kubelet-port', type: 'number', default: () => 10250, help: 'HTTPS port of the kubelet (0 picks a free port)' },
+  { name: 'node-name', type: 'string', default: () => undefined, help: 'Name of this server\'s node (default: the hostname, lower-cased)' },
+  { name: 'pause-image', type: 'string', default: () => undefined, help: 'Sandbox (pause) image for the cri runtime' },
+  { name: 'registry-config', type: 'string', default: () => undefined, help: 'registries.yaml (mirrors, auth, tls) for the containerd kts runs' },
   { name: 'log-format', type: 'string', default: () => 'text', help: 'Log format: text or json' },
   { name: 'v', type: 'boolean', default: () => false, help: 'Verbose (debug) logging' },
 ];
@@ -108,6 +116,17 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     logFormat,
     verbose: Boolean(get('v')),
     simulatedNodes: Number(get('simulated-nodes')),
+    kubelet: get('disable-agent') === true || get('disable-agent') === 'true'
+      ? undefined
+      : {
+          containerRuntime: String(get('container-runtime')),
+          containerRuntimeEndpoint: get('container-runtime-endpoint') as string | undefined,
+          rootDir: get('kubelet-root-dir') as string | undefined,
+          port: Number(get('kubelet-port')),
+          nodeName: get('node-name') as string | undefined,
+          pauseImage: get('pause-image') as string | undefined,
+          registryConfig: get('registry-config') as string | undefined,
+        },
   };
 }
 

@@ -25,6 +25,11 @@ import { LeaderElector } from '../client/leaderelection.js';
 import { InProcessClient } from '../client/inprocess.js';
 import { Scheduler } from '../scheduler/index.js';
 import { SimulatedNodes } from '../kubelet/simulated/index.js';
+import { Kubelet } from '../kubelet/kubelet.js';
+import { chooseRuntime, runtimeFactory } from '../kubelet/runtime/select.js';
+import { KubeletServer } from '../kubelet/server/server.js';
+import { configureKubeletClient } from '../kubelet/server/client.js';
+import { nthIP } from '../util/cidr.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -45,6 +50,20 @@ export interface ServerConfig {
   logger?: Logger;
   /** Simulated nodes to register (kwok-like); 0 for none. */
   simulatedNodes?: number;
+  /** The kubelet of this server's own node (`kts server` sets it unless --disable-agent); unset: no kubelet. */
+  kubelet?: {
+    /** cri, process, fake or auto (cri when containerd is on PATH, else process). */
+    containerRuntime?: string;
+    /** Default <data-dir>/kubelet. */
+    rootDir?: string;
+    /** Default: the hostname, lower-cased. */
+    nodeName?: string;
+    /** Kubelet HTTPS port (default 10250; 0 picks a free one). */
+    port?: number;
+    containerRuntimeEndpoint?: string;
+    pauseImage?: string;
+    registryConfig?: string;
+  };
 }
 
 export interface RunningServer {
@@ -55,6 +74,7 @@ export interface RunningServer {
   url: string;
   port: number;
   simulated?: SimulatedNodes;
+  kubelet?: Kubelet;
   stop(): Promise<void>;
 }
 
@@ -107,6 +127,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   });
   await api.start();
   registerCoreSubresources(api);
+  // The API server's identity towards kubelets (pods/log, exec, attach, portforward).
+  configureKubeletClient(api, pki);
   // Service account tokens: signed with <data-dir>/tls/service-account.key, accepted as bearer tokens.
   const saTokens = configureServiceAccountTokens(api, { privateKey: (await ensureServiceAccountKey(join(cfg.dataDir, 'tls'))).privateKey });
 
@@ -168,6 +190,35 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   for (const e of electors) e.start();
   const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...ctx, log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
   simulated?.start();
+  // The kubelet of this server's own node (like k3s: every server is also an agent).
+  let kubelet: Kubelet | undefined;
+  let kubeletServer: KubeletServer | undefined;
+  if (cfg.kubelet) {
+    const klog = log.with('kubelet');
+    const choice = chooseRuntime(cfg.kubelet.containerRuntime);
+    const rootDir = cfg.kubelet.rootDir ?? join(cfg.dataDir, 'kubelet');
+    klog.info('using container runtime', { runtime: choice.kind, reason: choice.reason });
+    kubelet = new Kubelet({ ...ctx, log: klog }, {
+      nodeName: cfg.kubelet.nodeName ?? hostname().toLowerCase(),
+      runtime: runtimeFactory(choice.kind, { rootDir, log: klog, endpoint: cfg.kubelet.containerRuntimeEndpoint, pauseImage: cfg.kubelet.pauseImage, registryConfig: cfg.kubelet.registryConfig }),
+      rootDir,
+      clusterCIDR: cfg.clusterCIDR,
+      clusterDNS: [nthIP(serviceCIDR, 10)],
+      clusterDomain: 'cluster.local',
+      hostIP: advertise,
+      controlPlane: true,
+    });
+    kubelet.start();
+    const k = kubelet;
+    void k.ready.then(async (runtime) => {
+      kubeletServer = new KubeletServer({ runtime, nodeName: k.opts.nodeName, cert: pki.servingCert, key: pki.servingKey, clientCA: pki.caCert, host: cfg.bindAddress, port: cfg.kubelet?.port ?? 10250, log: (m, f) => klog.info(m, f) });
+      try {
+        await k.setKubeletPort(await kubeletServer.start());
+      } catch (e) {
+        klog.error('kubelet server failed to start', { err: String(e) });
+      }
+    }, () => {});
+  }
   ctx.informers.start();
   api.registerVirtual('componentstatuses', async () => componentStatuses(store, !!controllers?.running(), !!scheduler?.running()));
 
@@ -186,8 +237,11 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     url,
     port,
     simulated,
+    kubelet,
     async stop() {
       simulated?.stop();
+      await kubeletServer?.stop();
+      await kubelet?.stop();
       await Promise.all(electors.map((e) => e.stop()));
       ctx.informers.stop();
       // End every watch first (each gets an ERROR event saying why), so clients learn the

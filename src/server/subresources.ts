@@ -7,12 +7,21 @@ import { registerBinding } from '../apiserver/subresources/binding.js';
 import { registerEviction } from '../apiserver/subresources/eviction.js';
 import { registerReviews } from '../apiserver/subresources/reviews.js';
 import { registerToken } from '../apiserver/subresources/token.js';
+import { registerLog } from '../apiserver/subresources/log.js';
+import { registerExec } from '../apiserver/subresources/exec.js';
+import { registerAttach } from '../apiserver/subresources/attach.js';
+import { registerPortForward } from '../apiserver/subresources/portforward.js';
 
 export function registerCoreSubresources(api: ApiServer): void {
   registerBinding(api);
   registerEviction(api);
   registerReviews(api);
   registerToken(api);
+  // pods/log, exec, attach, portforward: proxied to the pod's kubelet (src/kubelet/server).
+  registerLog(api);
+  registerExec(api);
+  registerAttach(api);
+  registerPortForward(api);
   // namespaces/finalize: the only way to change spec.finalizers (the namespace controller uses it).
   api.registerSubresource('', 'namespaces', 'finalize', async (info, req) => {
     if (info.verb !== 'update') throw methodNotSupported({ group: '', resource: 'namespaces/finalize' }, info.verb);

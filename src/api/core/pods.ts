@@ -29,7 +29,7 @@ export const pods: ResourceDecl = {
   namespaced: true,
   nameValidation: 'dns1123Subdomain',
   // Discovery must list pods/eviction: `kubectl drain` evicts only if it does (else it deletes).
-  subresources: { status: true, binding: true, eviction: true },
+  subresources: { status: true, binding: true, eviction: true, log: true, exec: true, attach: true, portforward: true },
   generation: false,
   fieldSelectors: {
     'spec.nodeName': (o) => str(o.spec?.nodeName),
