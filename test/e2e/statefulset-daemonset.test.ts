@@ -61,7 +61,7 @@ describe('kubectl with DaemonSets and StatefulSets (simulated nodes)', { skip },
     writeFileSync(cfg, 'simulated-nodes: 3\n');
     process.env['KTS_CONFIG_FILE'] = cfg;
     try {
-      c = await startCluster();
+      c = await startCluster({ serverArgs: ["--disable-agent"] });
     } finally {
       delete process.env['KTS_CONFIG_FILE'];
     }
