@@ -162,6 +162,8 @@ export interface ResourceDecl {
     /** serviceaccounts/token: the TokenRequest API. */
     token?: boolean;
   };
+  /** A deprecation warning sent (as a Warning header) with every response for this resource. */
+  deprecationWarning?: string;
   /** PUT of a missing object creates it (upstream's AllowCreateOnUpdate: leases, events, endpoints, rbac …). */
   allowCreateOnUpdate?: boolean;
   /** PUT must carry metadata.resourceVersion (upstream's AllowUnconditionalUpdate = false). */

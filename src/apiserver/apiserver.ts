@@ -181,8 +181,12 @@ export class ApiServer {
     this.authorize(req.user, info);
     if (info.isResourceRequest) {
       const list = this.virtual.get(info.resource);
-      if (list && (info.verb === 'get' || info.verb === 'list') && !info.group) return this.handleVirtual(info, req, list);
-      return handleResource(this, info, req);
+      const res = list && (info.verb === 'get' || info.verb === 'list') && !info.group ? await this.handleVirtual(info, req, list) : await handleResource(this, info, req);
+      const warning = this.resources.lookup(info.group, info.version, info.resource)?.decl.deprecationWarning;
+      if (!warning) return res;
+      const w = `299 - ${JSON.stringify(warning)}`;
+      const prev = res.headers?.['Warning'];
+      return { ...res, headers: { ...(res.headers ?? {}), Warning: prev ? `${prev}, ${w}` : w } };
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw notFoundPath();
     return this.nonResource(info, req);

@@ -16,10 +16,18 @@ export class InProcessClient implements Client {
   constructor(
     private readonly api: ApiServer,
     private readonly user: UserInfo = SYSTEM_USER,
+    /** Names the component in managedFields (the field manager is the user agent's first segment). */
+    private readonly userAgent?: string,
   ) {}
+
+  /** The same transport, identifying itself as another component. */
+  as(userAgent: string): InProcessClient {
+    return new InProcessClient(this.api, this.user, userAgent);
+  }
 
   async request<T = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<ClientResponse<T>> {
     const headers: Record<string, string | undefined> = { accept: opts.accept ?? 'application/json' };
+    if (this.userAgent) headers['user-agent'] = this.userAgent;
     if (opts.contentType) headers['content-type'] = opts.contentType;
     const res = await this.api.handle({
       method,

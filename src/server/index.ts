@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:net';
 import { builtinResources } from '../api/builtin.js';
 import type { KObject } from '../api/types.js';
-import { ApiServer } from '../apiserver/apiserver.js';
+import { ApiServer, KUBE_VERSION } from '../apiserver/apiserver.js';
 import { createHttpsServer } from '../apiserver/http.js';
 import { ensurePKI, ensureServiceAccountKey, type PKI } from '../apiserver/pki.js';
 import { bearerTokenAuthenticator, configureServiceAccountTokens } from '../apiserver/auth/serviceaccount.js';
@@ -163,7 +163,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       identity,
       log: (m, f) => log.with('controller-manager').info(m, f),
       onStartedLeading: () => {
-        controllers = new ControllerManager({ ...ctx, log: log.with('controller-manager') }, { caCert: pki.caCert, issueLegacyToken: (sa, secretName) => saTokens.issueLegacy(sa, secretName) });
+        controllers = new ControllerManager({ ...ctx, client: client.as(`kube-controller-manager/${KUBE_VERSION.gitVersion}`), log: log.with('controller-manager') }, { caCert: pki.caCert, issueLegacyToken: (sa, secretName) => saTokens.issueLegacy(sa, secretName) });
         controllers.start();
       },
       onStoppedLeading: () => {
@@ -177,7 +177,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       identity,
       log: (m, f) => log.with('scheduler').info(m, f),
       onStartedLeading: () => {
-        scheduler = new Scheduler({ ...ctx, log: log.with('scheduler') });
+        scheduler = new Scheduler({ ...ctx, client: client.as(`kube-scheduler/${KUBE_VERSION.gitVersion}`), log: log.with('scheduler') });
         scheduler.start();
         ctx.informers.start();
       },
@@ -188,7 +188,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     }),
   ];
   for (const e of electors) e.start();
-  const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...ctx, log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
+  const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...ctx, client: client.as(`kubelet/${KUBE_VERSION.gitVersion}`), log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
   simulated?.start();
   // The kubelet of this server's own node (like k3s: every server is also an agent).
   let kubelet: Kubelet | undefined;
@@ -198,7 +198,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const choice = chooseRuntime(cfg.kubelet.containerRuntime);
     const rootDir = cfg.kubelet.rootDir ?? join(cfg.dataDir, 'kubelet');
     klog.info('using container runtime', { runtime: choice.kind, reason: choice.reason });
-    kubelet = new Kubelet({ ...ctx, log: klog }, {
+    kubelet = new Kubelet({ ...ctx, client: client.as(`kubelet/${KUBE_VERSION.gitVersion}`), log: klog }, {
       nodeName: cfg.kubelet.nodeName ?? hostname().toLowerCase(),
       runtime: runtimeFactory(choice.kind, { rootDir, log: klog, endpoint: cfg.kubelet.containerRuntimeEndpoint, pauseImage: cfg.kubelet.pauseImage, registryConfig: cfg.kubelet.registryConfig }),
       rootDir,

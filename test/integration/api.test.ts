@@ -360,3 +360,11 @@ test('a uid in an update or patch is a precondition', async () => {
   assert.equal(r.status, 409);
   assert.match(r.body.message, /Precondition failed: UID in precondition: abc, UID in object meta: /);
 });
+
+test('componentstatuses report real health, with upstream\'s deprecation warning', async () => {
+  const r = await s.req('GET', '/api/v1/componentstatuses');
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['warning'], '299 - "v1 ComponentStatus is deprecated in v1.19+"');
+  const etcd = r.body.items.find((i: { metadata: { name: string } }) => i.metadata.name === 'etcd-0');
+  assert.equal(etcd.conditions[0].status, 'True');
+});

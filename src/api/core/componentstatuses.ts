@@ -13,6 +13,7 @@ export const componentstatuses: ResourceDecl = {
   shortNames: ['cs'],
   namespaced: false,
   verbs: ['get', 'list'],
+  deprecationWarning: 'v1 ComponentStatus is deprecated in v1.19+',
   nameValidation: 'dns1123Subdomain',
   printer: {
     columns: [
