@@ -4,12 +4,10 @@
 import { join } from 'node:path';
 import type { Store } from './store.js';
 import { SqliteStore } from './sqlite.js';
-import { EtcdStore } from './etcd.js';
 import { Compactor } from './compactor.js';
 
 export * from './store.js';
 export { SqliteStore } from './sqlite.js';
-export { EtcdStore } from './etcd.js';
 export { Compactor } from './compactor.js';
 
 export interface OpenStoreOptions {
@@ -35,6 +33,8 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   const log = opts.log ?? (() => {});
   let store: Store;
   if (opts.endpoints && opts.endpoints.length > 0) {
+    // Loaded only when asked for: the etcd client and gRPC cost memory and start-up time.
+    const { EtcdStore } = await import('./etcd.js');
     const etcd = new EtcdStore({ endpoints: opts.endpoints, prefix: opts.etcdPrefix });
     const h = await etcd.health();
     if (!h.ok) {

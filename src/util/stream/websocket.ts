@@ -12,7 +12,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 
 export const CHANNEL_STDIN = 0;
 export const CHANNEL_STDOUT = 1;
@@ -78,7 +78,9 @@ export function decodeChannelMessage(msg: Buffer | string, base64 = false): { ch
  * Completes the WebSocket handshake with `protocol` (already negotiated) and resolves with
  * the socket. Rejects (after writing 400) when the request is not a valid handshake.
  */
-export function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined): Promise<WebSocket> {
+export async function acceptWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: string | undefined): Promise<WebSocket> {
+  // ws is loaded on the first upgrade: an idle server does not pay its ~13 MB.
+  const { WebSocketServer } = await import('ws');
   return new Promise((resolve, reject) => {
     const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
     // ws rejects subprotocols that are not RFC 7230 tokens, and kubectl's port-forward one
