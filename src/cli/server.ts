@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { defaultDataDir, startServer, type ServerConfig } from '../server/index.js';
 import { createLogger } from '../util/log.js';
+import { parseDuration } from '../kubelet/simulated/pod.js';
 
 interface FlagDef {
   name: string;
@@ -26,6 +27,7 @@ const FLAGS: FlagDef[] = [
   { name: 'cluster-cidr', type: 'string', default: () => '10.244.0.0/16', help: 'IPv4 range for pod IPs' },
   { name: 'service-node-port-range', type: 'string', default: () => '30000-32767', help: 'Port range for NodePort Services' },
   { name: 'simulated-nodes', type: 'number', default: () => 0, help: 'Register this many simulated nodes (no containers; pods run on a schedule)' },
+  { name: 'node-monitor-grace-period', type: 'string', default: () => '50s', help: 'How long a running node may go without a heartbeat before the node lifecycle controller marks it Unknown (Go duration, e.g. 50s, 1m)' },
   { name: 'disable-agent', type: 'boolean', default: () => false, help: 'Do not run a kubelet for this server\'s own node' },
   { name: 'container-runtime', type: 'string', default: () => 'auto', help: 'Container runtime of this node: cri, process or fake (auto: cri when containerd is on PATH and kts runs as root, else process)' },
   { name: 'container-runtime-endpoint', type: 'string', default: () => undefined, help: 'CRI socket of an external containerd (default: kts runs its own)' },
@@ -101,6 +103,9 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   const logFormat = get('log-format');
   if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`invalid --log-format ${JSON.stringify(logFormat)}: text or json`);
   const tlsSAN = get('tls-san');
+  const graceRaw = String(get('node-monitor-grace-period'));
+  const nodeMonitorGracePeriodMs = parseDuration(graceRaw);
+  if (nodeMonitorGracePeriodMs === undefined || nodeMonitorGracePeriodMs <= 0) throw new Error(`invalid --node-monitor-grace-period ${JSON.stringify(graceRaw)}: a duration such as 50s`);
   return {
     dataDir: String(get('data-dir')),
     bindAddress: String(get('bind-address')),
@@ -116,6 +121,7 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     logFormat,
     verbose: Boolean(get('v')),
     simulatedNodes: Number(get('simulated-nodes')),
+    nodeMonitorGracePeriodMs,
     kubelet: get('disable-agent') === true || get('disable-agent') === 'true'
       ? undefined
       : {

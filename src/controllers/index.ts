@@ -23,6 +23,8 @@ export interface ControllerOptions {
   caCert?: string;
   /** Signs legacy tokens for kubernetes.io/service-account-token Secrets. */
   issueLegacyToken?: (serviceAccount: KObject, secretName: string) => string;
+  /** Node lifecycle: --node-monitor-grace-period (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export const controllerFactories: [name: string, make: (ctx: ControllerContext, opts: ControllerOptions) => Controller][] = [
@@ -41,6 +43,6 @@ export const controllerFactories: [name: string, make: (ctx: ControllerContext, 
   ['endpoints', (ctx) => new EndpointsController(ctx)],
   ['endpointslice', (ctx) => new EndpointSliceController(ctx)],
   ['disruption', (ctx) => new DisruptionController(ctx)],
-  ['node-lifecycle', (ctx) => new NodeLifecycleController(ctx)],
+  ['node-lifecycle', (ctx, o) => new NodeLifecycleController(ctx, { nodeMonitorGracePeriodMs: o.nodeMonitorGracePeriodMs })],
   ['pod-garbage-collector', (ctx) => new PodGCController(ctx)],
 ];

@@ -50,6 +50,8 @@ export interface ServerConfig {
   logger?: Logger;
   /** Simulated nodes to register (kwok-like); 0 for none. */
   simulatedNodes?: number;
+  /** --node-monitor-grace-period of the node lifecycle controller (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
   /** The kubelet of this server's own node (`kts server` sets it unless --disable-agent); unset: no kubelet. */
   kubelet?: {
     /** cri, process, fake or auto (cri when containerd is on PATH, else process). */
@@ -163,7 +165,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       identity,
       log: (m, f) => log.with('controller-manager').info(m, f),
       onStartedLeading: () => {
-        controllers = new ControllerManager({ ...ctx, client: client.as(`kube-controller-manager/${KUBE_VERSION.gitVersion}`), log: log.with('controller-manager') }, { caCert: pki.caCert, issueLegacyToken: (sa, secretName) => saTokens.issueLegacy(sa, secretName) });
+        controllers = new ControllerManager({ ...ctx, client: client.as(`kube-controller-manager/${KUBE_VERSION.gitVersion}`), log: log.with('controller-manager') }, { caCert: pki.caCert, issueLegacyToken: (sa, secretName) => saTokens.issueLegacy(sa, secretName), nodeMonitorGracePeriodMs: cfg.nodeMonitorGracePeriodMs });
         controllers.start();
       },
       onStoppedLeading: () => {
