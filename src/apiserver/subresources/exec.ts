@@ -5,6 +5,7 @@ import type { KObject } from '../../api/types.js';
 import type { ApiServer, UpgradeHandler } from '../apiserver.js';
 import { ApiError, badRequest } from '../errors.js';
 import { proxyUpgrade } from '../../kubelet/server/client.js';
+import { SIMULATED_ANNOTATION } from '../../kubelet/simulated/node.js';
 
 export interface PodContainers {
   containers: string[];
@@ -44,12 +45,19 @@ export async function podNode(api: ApiServer, pod: KObject): Promise<KObject> {
   const nodeName = pod.spec?.nodeName as string | undefined;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name} does not have a host assigned`);
   const served = api.resources.lookup('', 'v1', 'nodes')!;
+  let node: KObject;
   try {
-    return await api.registry.get(served.decl, '', nodeName);
+    node = await api.registry.get(served.decl, '', nodeName);
   } catch (e) {
     if (e instanceof ApiError && e.code === 404) throw new ApiError(500, '', `nodes "${nodeName}" not found`);
     throw e;
   }
+  // A simulated node (--simulated-nodes) has a made-up address and no kubelet: say so rather
+  // than dial it (which would time out, or reach whatever owns that address).
+  if (node.metadata.annotations?.[SIMULATED_ANNOTATION] === 'true') {
+    throw badRequest(`pod ${pod.metadata.name} runs on simulated node ${nodeName}, which has no kubelet: logs, exec, attach and port-forward are not available`);
+  }
+  return node;
 }
 
 /** Requests that reach pods/exec without an upgrade (HTTP/2, plain POST). */
