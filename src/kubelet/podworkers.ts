@@ -731,10 +731,21 @@ export class PodWorkers {
     }
     // Cleanup: the runtime's records, volumes, back-off entries.
     st.timer?.cancel();
-    if (st.sandboxId) await this.runtime.removePodSandbox(st.sandboxId).catch(() => {});
-    for (const [, ids] of st.containers) for (const id of ids) {
+    // Every container and sandbox of this pod the runtime has, not only those this worker
+    // tracked (a sandbox adopted after a restart, an older attempt's sandbox).
+    const containerIds = new Set<string>();
+    for (const [, ids] of st.containers) for (const id of ids) containerIds.add(id);
+    for (const c of await this.runtime.listContainers().catch(() => [])) if (c.labels[LABEL_POD_UID] === st.uid) containerIds.add(c.id);
+    for (const id of containerIds) {
       await this.runtime.removeContainer(id).catch(() => {});
       this.prevStatus.delete(id);
+    }
+    const sandboxIds = new Set<string>();
+    if (st.sandboxId) sandboxIds.add(st.sandboxId);
+    for (const sb of await this.runtime.listPodSandboxes().catch(() => [])) if (sb.uid === st.uid) sandboxIds.add(sb.id);
+    for (const id of sandboxIds) {
+      if (id !== st.sandboxId) await this.runtime.stopPodSandbox(id).catch(() => {});
+      await this.runtime.removePodSandbox(id).catch(() => {});
     }
     st.volumes.tearDown();
     this.backoff.gc(this.now(), `${st.uid}/`);

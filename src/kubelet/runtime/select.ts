@@ -41,6 +41,8 @@ export interface RuntimeFactoryOptions {
   endpoint?: string;
   pauseImage?: string;
   registryConfig?: string;
+  /** Linux bridge of the pod network (cri with kts's own containerd; default kts0, or $KTS_CNI_BRIDGE). */
+  cniBridge?: string;
 }
 
 export function runtimeFactory(kind: RuntimeKind, o: RuntimeFactoryOptions): RuntimeFactory {
@@ -55,6 +57,6 @@ export function runtimeFactory(kind: RuntimeKind, o: RuntimeFactoryOptions): Run
       throw new Error(`the cri runtime is not available in this build (${(e as Error).message}); use --container-runtime process`);
     }
     if (!mod.createCRIRuntime) throw new Error('the cri runtime is not available in this build; use --container-runtime process');
-    return mod.createCRIRuntime({ rootDir: o.rootDir, podCIDR, log: o.log, endpoint: o.endpoint, pauseImage: o.pauseImage, registryConfig: o.registryConfig });
+    return mod.createCRIRuntime({ rootDir: o.rootDir, podCIDR, log: o.log, endpoint: o.endpoint, pauseImage: o.pauseImage, registryConfig: o.registryConfig, cniBridge: o.cniBridge });
   };
 }

@@ -74,7 +74,8 @@ export async function createCRIRuntime(opts: CRIRuntimeOptions): Promise<Contain
     const cniConfDir = path.join(opts.rootDir, 'cni', 'net.d');
     writeCNIConfig(cniConfDir, {
       podCIDR: opts.podCIDR ?? '10.42.0.0/24',
-      bridge: opts.cniBridge,
+      // KTS_CNI_BRIDGE: a second kts on one machine (tests) needs its own bridge
+      bridge: opts.cniBridge ?? process.env['KTS_CNI_BRIDGE'],
       dataDir: path.join(opts.rootDir, 'cni', 'networks'),
     });
     const auth = writeRegistryHosts(paths.certsDir, opts.registryConfig ? readRegistriesConfig(opts.registryConfig) : {});

@@ -23,8 +23,42 @@ export class WebSocketConn {
   private fragments: Buffer[] = [];
   private fragOpcode = 0;
   closed = false;
-  onMessage: (m: WSMessage) => void = () => {};
-  onClose: () => void = () => {};
+  // Messages (and a close) that arrive before the caller sets its handlers — e.g. in the
+  // upgrade response's trailing bytes, like port-forward's port prefixes — are kept for it.
+  private pending: WSMessage[] | undefined = [];
+  private messageHandler: ((m: WSMessage) => void) | undefined;
+  private closeHandler: (() => void) | undefined;
+  private closePending = false;
+
+  get onMessage(): (m: WSMessage) => void {
+    return (m) => {
+      if (this.messageHandler) this.messageHandler(m);
+      else this.pending?.push(m);
+    };
+  }
+  set onMessage(fn: (m: WSMessage) => void) {
+    this.messageHandler = fn;
+    const queued = this.pending ?? [];
+    this.pending = undefined;
+    for (const m of queued) fn(m);
+    if (this.closePending && this.closeHandler) {
+      this.closePending = false;
+      this.closeHandler();
+    }
+  }
+  get onClose(): () => void {
+    return () => {
+      if (this.closeHandler && this.messageHandler) this.closeHandler();
+      else this.closePending = true;
+    };
+  }
+  set onClose(fn: () => void) {
+    this.closeHandler = fn;
+    if (this.closePending && this.messageHandler) {
+      this.closePending = false;
+      fn();
+    }
+  }
 
   constructor(
     readonly socket: Socket,
