@@ -69,7 +69,9 @@ export interface ServerProcess {
  * answers 200. KTS_BENCH_CPU_PROF=<dir> runs the server under --cpu-prof (written on exit).
  */
 export async function startServerProcess(opts: { dataDir: string; port: number; etcdEndpoint?: string; timeoutMs?: number }): Promise<ServerProcess> {
-  const args = [join(REPO_ROOT, 'bin/kts.js'), 'server', '--data-dir', opts.dataDir, '--https-listen-port', String(opts.port), '--bind-address', '127.0.0.1'];
+  // --disable-agent: this measures the control plane; the pods it creates must not start
+  // real containers on the machine's own node (bench/pods.ts measures that separately).
+  const args = [join(REPO_ROOT, 'bin/kts.js'), 'server', '--data-dir', opts.dataDir, '--https-listen-port', String(opts.port), '--bind-address', '127.0.0.1', '--disable-agent'];
   if (opts.etcdEndpoint) args.push('--datastore-endpoint', opts.etcdEndpoint);
   const nodeArgs = process.env['KTS_BENCH_CPU_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['KTS_BENCH_CPU_PROF']] : [];
   const url = `https://127.0.0.1:${opts.port}`;
