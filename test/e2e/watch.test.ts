@@ -82,7 +82,9 @@ describe('kubectl get -w', { skip }, () => {
         await c.ok(v, ['label', 'cm', 'first', '-n', ns, 'watch=me']);
         await w.waitFor(/^configmap\/first$/m);
         await c.ok(v, ['label', 'cm', 'first', '-n', ns, 'watch-']);
-        await w.waitFor(/(^configmap\/first$[\s\S]*){2}/m);
+        // Wait for both lines to be complete (newline included): `$` alone also matches the
+        // end of a line still being written.
+        await w.waitFor(/^configmap\/first\nconfigmap\/first\n/);
         assert.equal(w.stdout(), 'configmap/first\nconfigmap/first\n');
       } finally {
         await w.kill();
