@@ -5,22 +5,37 @@
 export interface WorkQueueOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Timers for addAfter (a controller's injectable clock, so tests can drive time); default real timers. */
+  clock?: { now(): Date; setTimeout(fn: () => void, ms: number): { cancel(): void } };
 }
+
+const realTimers: NonNullable<WorkQueueOptions['clock']> = {
+  now: () => new Date(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
 
 export class WorkQueue {
   private queue: string[] = [];
   private dirty = new Set<string>();
   private processing = new Set<string>();
   private failures = new Map<string, number>();
-  private delayed = new Map<string, NodeJS.Timeout>();
+  /** Keys waiting for addAfter, with when they are due. */
+  private delayed = new Map<string, { due: number; timer: { cancel(): void } }>();
   private waiters: ((key: string | undefined) => void)[] = [];
   private shuttingDown = false;
   private readonly baseDelay: number;
   private readonly maxDelay: number;
 
+  private readonly clock: NonNullable<WorkQueueOptions['clock']>;
+
   constructor(opts: WorkQueueOptions = {}) {
     this.baseDelay = opts.baseDelayMs ?? 5;
     this.maxDelay = opts.maxDelayMs ?? 1000_000;
+    this.clock = opts.clock ?? realTimers;
   }
 
   add(key: string): void {
@@ -35,16 +50,21 @@ export class WorkQueue {
     } else this.queue.push(key);
   }
 
+  /** Adds the key after `ms`; a key already waiting keeps whichever is due first. */
   addAfter(key: string, ms: number): void {
     if (this.shuttingDown) return;
     if (ms <= 0) return this.add(key);
-    if (this.delayed.has(key)) return;
-    const t = setTimeout(() => {
+    const due = this.clock.now().getTime() + ms;
+    const pending = this.delayed.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      pending.timer.cancel();
+    }
+    const timer = this.clock.setTimeout(() => {
       this.delayed.delete(key);
       this.add(key);
     }, ms);
-    t.unref?.();
-    this.delayed.set(key, t);
+    this.delayed.set(key, { due, timer });
   }
 
   /** Requeue after a failure, waiting baseDelay * 2^failures (capped). */
@@ -88,7 +108,7 @@ export class WorkQueue {
 
   shutDown(): void {
     this.shuttingDown = true;
-    for (const t of this.delayed.values()) clearTimeout(t);
+    for (const d of this.delayed.values()) d.timer.cancel();
     this.delayed.clear();
     for (const w of this.waiters) w(undefined);
     this.waiters = [];

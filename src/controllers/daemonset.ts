@@ -99,7 +99,7 @@ class FailedPodsBackoff {
 }
 
 export class DaemonSetController implements Controller {
-  private readonly queue = new WorkQueue();
+  private readonly queue: WorkQueue;
   private readonly expectations: CountExpectations;
   private readonly backoff = new FailedPodsBackoff();
   private readonly recorder: EventRecorder;
@@ -109,13 +109,14 @@ export class DaemonSetController implements Controller {
   private crInformer!: Informer;
   private readonly workers: number;
   private readonly burst: number;
-  private timers = new Set<{ cancel(): void }>();
   private stopped = false;
 
   constructor(
     readonly ctx: ControllerContext,
     opts: DaemonSetControllerOptions = {},
   ) {
+    // Delayed requeues run on the controller's clock, so tests can drive them.
+    this.queue = new WorkQueue({ clock: ctx.clock });
     this.expectations = new CountExpectations(ctx.clock);
     this.recorder = ctx.recorder('daemonset-controller');
     this.workers = opts.workers ?? 2;
@@ -176,8 +177,6 @@ export class DaemonSetController implements Controller {
   stop(): void {
     this.stopped = true;
     this.queue.shutDown();
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
   }
 
   private enqueue(o: KObject): void {
@@ -185,12 +184,7 @@ export class DaemonSetController implements Controller {
   }
 
   private enqueueAfter(key: string, ms: number): void {
-    if (this.stopped) return;
-    const t = this.ctx.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.queue.add(key);
-    }, ms);
-    this.timers.add(t);
+    this.queue.addAfter(key, ms);
   }
 
   // ---- pod events ------------------------------------------------------------------------------

@@ -288,14 +288,13 @@ export const replicationControllerKind: ReplicaSetLikeKind = {
 };
 
 export class ReplicaSetLikeController implements Controller {
-  protected readonly queue = new WorkQueue();
+  protected readonly queue: WorkQueue;
   protected readonly expectations: Expectations;
   protected readonly recorder: EventRecorder;
   protected rsInformer!: Informer;
   protected podInformer!: Informer;
   private readonly workers: number;
   private readonly burst: number;
-  private timers = new Set<{ cancel(): void }>();
   private stopped = false;
 
   constructor(
@@ -303,6 +302,8 @@ export class ReplicaSetLikeController implements Controller {
     readonly kindInfo: ReplicaSetLikeKind,
     opts: ReplicaSetControllerOptions = {},
   ) {
+    // Delayed requeues run on the controller's clock, so tests can drive them.
+    this.queue = new WorkQueue({ clock: ctx.clock });
     this.expectations = new Expectations(ctx.clock);
     this.recorder = ctx.recorder(kindInfo.component);
     this.workers = opts.workers ?? 5;
@@ -338,8 +339,6 @@ export class ReplicaSetLikeController implements Controller {
   stop(): void {
     this.stopped = true;
     this.queue.shutDown();
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
   }
 
   protected enqueue(o: KObject): void {
@@ -347,12 +346,7 @@ export class ReplicaSetLikeController implements Controller {
   }
 
   protected enqueueAfter(key: string, ms: number): void {
-    if (this.stopped) return;
-    const t = this.ctx.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.queue.add(key);
-    }, ms);
-    this.timers.add(t);
+    this.queue.addAfter(key, ms);
   }
 
   /** The owning RS of a pod's controllerRef, if it is one of ours and the uid matches. */

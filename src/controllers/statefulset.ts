@@ -68,20 +68,21 @@ interface Revs {
 }
 
 export class StatefulSetController implements Controller {
-  private readonly queue = new WorkQueue();
+  private readonly queue: WorkQueue;
   private readonly recorder: EventRecorder;
   private setInformer!: Informer;
   private podInformer!: Informer;
   private crInformer!: Informer;
   private pvcInformer!: Informer;
   private readonly workers: number;
-  private timers = new Set<{ cancel(): void }>();
   private stopped = false;
 
   constructor(
     readonly ctx: ControllerContext,
     opts: StatefulSetControllerOptions = {},
   ) {
+    // Delayed requeues run on the controller's clock, so tests can drive them.
+    this.queue = new WorkQueue({ clock: ctx.clock });
     this.recorder = ctx.recorder('statefulset-controller');
     this.workers = opts.workers ?? 5;
   }
@@ -111,8 +112,6 @@ export class StatefulSetController implements Controller {
   stop(): void {
     this.stopped = true;
     this.queue.shutDown();
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
   }
 
   private enqueue(o: KObject): void {
@@ -120,12 +119,7 @@ export class StatefulSetController implements Controller {
   }
 
   private enqueueAfter(key: string, ms: number): void {
-    if (this.stopped) return;
-    const t = this.ctx.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.queue.add(key);
-    }, ms);
-    this.timers.add(t);
+    this.queue.addAfter(key, ms);
   }
 
   private resolve(pod: KObject, ref = controllerRefOf(pod)): KObject | undefined {

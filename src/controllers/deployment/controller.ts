@@ -73,12 +73,11 @@ export interface DeploymentControllerOptions {
 const RS_GROUP = { group: 'apps', version: 'v1', plural: 'replicasets' };
 
 export class DeploymentController implements Controller {
-  readonly queue = new WorkQueue();
+  readonly queue: WorkQueue;
   readonly recorder: EventRecorder;
   dInformer!: Informer;
   rsInformer!: Informer;
   podInformer!: Informer;
-  private timers = new Set<{ cancel(): void }>();
   private stopped = false;
   private readonly workers: number;
 
@@ -86,6 +85,8 @@ export class DeploymentController implements Controller {
     readonly ctx: ControllerContext,
     opts: DeploymentControllerOptions = {},
   ) {
+    // Delayed requeues run on the controller's clock, so tests can drive them.
+    this.queue = new WorkQueue({ clock: ctx.clock });
     this.recorder = ctx.recorder('deployment-controller');
     this.workers = opts.workers ?? 5;
   }
@@ -129,8 +130,6 @@ export class DeploymentController implements Controller {
   stop(): void {
     this.stopped = true;
     this.queue.shutDown();
-    for (const t of this.timers) t.cancel();
-    this.timers.clear();
   }
 
   enqueue(d: KObject): void {
@@ -138,12 +137,7 @@ export class DeploymentController implements Controller {
   }
 
   enqueueAfter(key: string, ms: number): void {
-    if (this.stopped) return;
-    const t = this.ctx.clock.setTimeout(() => {
-      this.timers.delete(t);
-      this.queue.add(key);
-    }, ms);
-    this.timers.add(t);
+    this.queue.addAfter(key, ms);
   }
 
   private resolveOwner(rs: KObject): KObject | undefined {
