@@ -2,7 +2,7 @@
 // (pkg/apis/rbac/v1/defaults.go, pkg/apis/rbac/validation). Names only have to be URL
 // path segments (ValidateRBACName), so "system:controller:foo" is fine.
 import type { FieldError, KObject, ResourceDecl } from '../types.js';
-import { invalid, notSupported, required } from '../validation/field.js';
+import { goStruct, invalid, notSupported, required } from '../validation/field.js';
 import { isDNS1123Subdomain, isPathSegmentName } from '../validation/names.js';
 import { age } from '../printers/util.js';
 import { AGE, NAME, col, deepEqual, defaultCells, defaultColumns, ensure, setDefault, validateLabelSelector } from './common.js';
@@ -99,7 +99,7 @@ function bindingPrinter(what: string) {
 }
 
 const roleRefImmutable = (obj: KObject, old: KObject): FieldError[] =>
-  deepEqual(obj.roleRef, old.roleRef) ? [] : [invalid('roleRef', obj.roleRef, 'cannot change roleRef')];
+  deepEqual(obj.roleRef, old.roleRef) ? [] : [invalid('roleRef', goStruct('rbac.RoleRef', [['APIGroup', obj.roleRef?.apiGroup], ['Kind', obj.roleRef?.kind], ['Name', obj.roleRef?.name]]), 'cannot change roleRef')];
 
 const base = { group: RBACGroup, version: 'v1', nameValidation: 'pathSegment' as const, generation: false };
 

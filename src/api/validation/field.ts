@@ -24,11 +24,38 @@ export const tooLong = (field: string, badValue: unknown, max: number): FieldErr
 });
 export const notFound = (field: string, badValue: unknown): FieldError => ({ type: 'FieldValueNotFound', field, badValue });
 
-/** How upstream prints a bad value: strings quoted, numbers bare, objects as Go would roughly. */
+/** A bad value already rendered the way Go's %#v renders it (for structs whose type we know). */
+export class GoValue {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+/** Go's %#v of a struct of strings: `rbac.RoleRef{APIGroup:"x", Kind:"Role", Name:"b"}`. */
+export function goStruct(type: string, fields: [string, string | undefined][]): GoValue {
+  return new GoValue(`${type}{${fields.map(([k, v]) => `${k}:${JSON.stringify(v ?? '')}`).join(', ')}}`);
+}
+
+/**
+ * How upstream prints a bad value (field.Error's ErrorBody): strings quoted, numbers and
+ * booleans bare, anything else with Go's %#v. Label maps and string lists — the common
+ * cases — get Go's exact form (`map[string]string{"a":"b", "c":"d"}` with sorted keys,
+ * `[]string{"a", "b"}`); other structs, whose Go type names we cannot know, print as JSON.
+ */
 export function formatBadValue(v: unknown): string {
   if (v === undefined || v === null) return 'null';
+  if (v instanceof GoValue) return v.text;
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string')) return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  if (typeof v === 'object' && !Array.isArray(v)) {
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length > 0 && entries.every(([, x]) => typeof x === 'string')) {
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `map[string]string{${entries.map(([k, x]) => `${JSON.stringify(k)}:${JSON.stringify(x)}`).join(', ')}}`;
+    }
+  }
   return JSON.stringify(v);
 }
 

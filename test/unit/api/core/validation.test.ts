@@ -137,7 +137,7 @@ test('replication controller selector must match template labels', () => {
   };
   assert.deepEqual(errorsOf(replicationcontrollers, rc), [
     'spec.replicas: Invalid value: -1: must be greater than or equal to 0',
-    'spec.template.metadata.labels: Invalid value: {"app":"b"}: `selector` does not match template `labels`',
+    'spec.template.metadata.labels: Invalid value: map[string]string{"app":"b"}: `selector` does not match template `labels`',
   ]);
 });
 

@@ -35,7 +35,7 @@ const deploy = (spec: Record<string, unknown>): KObject => ({
 
 test('deployment: selector that does not match the template labels', () => {
   const errs = create(deployments, deploy({ template: template({ app: 'other' }) }));
-  assert.deepEqual(errs, ['spec.template.metadata.labels: Invalid value: {"app":"other"}: `selector` does not match template `labels`']);
+  assert.deepEqual(errs, ['spec.template.metadata.labels: Invalid value: map[string]string{"app":"other"}: `selector` does not match template `labels`']);
 });
 
 test('deployment: missing selector, negative replicas, wrong restartPolicy', () => {
@@ -176,7 +176,7 @@ test('rbac: verbs required; roleRef cannot change', () => {
   assert.deepEqual(create(roles, { metadata: { name: 'r' }, rules: [{ apiGroups: [''], resources: ['pods'] }] }), ['rules[0].verbs: Required value: verbs must contain at least one value']);
   const old: KObject = { metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'a' }, subjects: [] };
   const next: KObject = { metadata: { name: 'b' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'b' }, subjects: [] };
-  assert.deepEqual(update(rolebindings, next, old), ['roleRef: Invalid value: {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"b"}: cannot change roleRef']);
+  assert.deepEqual(update(rolebindings, next, old), ['roleRef: Invalid value: rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"b"}: cannot change roleRef']);
   assert.deepEqual(create(rolebindings, { metadata: { name: 'b' }, roleRef: { kind: 'Secret', name: 'x' }, subjects: [{ kind: 'Robot', name: 'r' }] }), [
     'roleRef.kind: Unsupported value: "Secret": supported values: "Role", "ClusterRole"',
     'subjects[0].kind: Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"',
