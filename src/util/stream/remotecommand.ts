@@ -132,9 +132,9 @@ async function upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buff
     ch.onChannel(CHANNEL_STDIN, (d) => s.write(d));
     ch.onChannelClose(CHANNEL_STDIN, () => s.end());
   }
-  const resizeFns: ((w: number, h: number) => void)[] = [];
+  const resize = new ResizeEvents();
   ch.onChannel(CHANNEL_RESIZE, (d) => {
-    for (const size of parseResize(d)) for (const f of resizeFns) f(size.width, size.height);
+    resize.received(d);
   });
   const out = (channel: number) =>
     new Writable({
@@ -158,7 +158,7 @@ async function upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buff
     stdin,
     stdout: flags.stdout ? out(CHANNEL_STDOUT) : undefined,
     stderr: flags.stderr && !flags.tty ? out(CHANNEL_STDERR) : undefined,
-    onResize: (f) => void resizeFns.push(f),
+    onResize: (f) => resize.on(f),
     onClientGone: (f) => void goneFns.push(f),
     async finish(result, command) {
       finished = true;
@@ -167,6 +167,28 @@ async function upgradeWebSocket(req: IncomingMessage, socket: Duplex, head: Buff
       ch.close(1000);
     },
   };
+}
+
+/**
+ * The client's terminal sizes. kubectl sends the first one as soon as the streams are up,
+ * before the kubelet has a process to give it to: the latest size is kept and handed to a
+ * handler when it registers, or the terminal would stay 0x0.
+ */
+class ResizeEvents {
+  private last: { width: number; height: number } | undefined;
+  private readonly fns: ((w: number, h: number) => void)[] = [];
+
+  received(d: Buffer): void {
+    for (const size of parseResize(d)) {
+      this.last = size;
+      for (const f of this.fns) f(size.width, size.height);
+    }
+  }
+
+  on(f: (w: number, h: number) => void): void {
+    this.fns.push(f);
+    if (this.last) f(this.last.width, this.last.height);
+  }
 }
 
 /** The JSON objects of a resize stream ({"Width":80,"Height":24}…, possibly several per chunk). */
@@ -215,7 +237,7 @@ async function upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, f
   if (flags.stderr && !flags.tty) want.add('stderr');
   if (flags.tty && version >= 3) want.add('resize');
   const got = new Map<string, SpdyStream>();
-  const resizeFns: ((w: number, h: number) => void)[] = [];
+  const resize = new ResizeEvents();
   const goneFns: (() => void)[] = [];
   let finished = false;
   session.on('close', () => {
@@ -244,7 +266,7 @@ async function upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, f
       got.set(type, s);
       if (type === 'resize') {
         s.on('data', (d: Buffer) => {
-          for (const size of parseResize(d)) for (const f of resizeFns) f(size.width, size.height);
+          resize.received(d);
         });
       }
       if (type === 'error' || type === 'stdout' || type === 'stderr') s.resume();
@@ -259,7 +281,7 @@ async function upgradeSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, f
     stdin: stdinStream,
     stdout: got.get('stdout'),
     stderr: got.get('stderr'),
-    onResize: (f) => void resizeFns.push(f),
+    onResize: (f) => resize.on(f),
     onClientGone: (f) => void goneFns.push(f),
     async finish(result, command) {
       finished = true;

@@ -7,6 +7,10 @@
 // C=0 | stream-id(31) | flags(8) | length(24). Header blocks are zlib-compressed with one
 // stateful (de)compressor per direction for the whole connection, primed with the
 // SPDY/3 dictionary, each block ending in a sync flush.
+//
+// The client side (SpdySession with { client: true }, openStream) is what the kubelet uses
+// towards containerd's streaming server: unlike the v4 WebSocket channel protocol, a SPDY
+// stream half-closes, so the end of stdin reaches the process (kubectl cp into a pod).
 import { Duplex } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import zlib from 'node:zlib';
@@ -290,13 +294,17 @@ export class SpdyStream extends Duplex {
   private remoteFin = false;
   private localFin = false;
   private received = 0;
+  private wasReset = false;
 
   constructor(
     readonly session: SpdySession,
     readonly id: number,
     readonly headers: SpdyHeaders,
+    /** Opened by us (SYN_STREAM sent): the peer replies, we do not. */
+    local = false,
   ) {
     super({ allowHalfOpen: true });
+    if (local) this.replied = true;
   }
 
   header(name: string): string | undefined {
@@ -313,6 +321,10 @@ export class SpdyStream extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    if (this.wasReset) {
+      cb();
+      return;
+    }
     this.reply();
     for (let off = 0; off < chunk.length; off += MAX_DATA) {
       this.session.writeRaw(encodeDataFrame(this.id, chunk.subarray(off, off + MAX_DATA)));
@@ -322,7 +334,7 @@ export class SpdyStream extends Duplex {
 
   override _final(cb: (e?: Error | null) => void): void {
     this.reply();
-    if (!this.localFin) {
+    if (!this.localFin && !this.wasReset) {
       this.localFin = true;
       this.session.writeRaw(encodeDataFrame(this.id, Buffer.alloc(0), FLAG_FIN));
     }
@@ -343,7 +355,10 @@ export class SpdyStream extends Duplex {
     if (data.length) {
       this.push(data);
       this.received += data.length;
-      if (this.received >= WINDOW / 2) {
+      // A client sends nothing the server does not ask for, as spdystream (no flow control):
+      // bytes unread when the server closes its socket make it reset the connection, and a
+      // reset drops output of the process that has not been read yet.
+      if (this.received >= WINDOW / 2 && !this.session.isClient) {
         this.session.writeRaw(encodeWindowUpdate(this.id, this.received));
         this.received = 0;
       }
@@ -361,6 +376,16 @@ export class SpdyStream extends Duplex {
 
   /** @internal the peer reset the stream. */
   onReset(): void {
+    if (this.session.isClient) {
+      // A server ends its session by resetting every stream (client-go's connection.Close):
+      // what it sent before still gets read, as spdystream's reader does; writes are dropped.
+      this.wasReset = true;
+      this.remoteFin = true;
+      this.localFin = true;
+      this.push(null);
+      this.session.forget(this.id);
+      return;
+    }
     this.remoteFin = true;
     this.localFin = true;
     this.push(null);
@@ -373,10 +398,15 @@ export class SpdyStream extends Duplex {
 }
 
 /**
- * The server side of a SPDY/3.1 connection over any byte stream (a TLS socket after a 101,
- * or a WebSocket tunnel). Emits 'stream' for each SYN_STREAM from the peer and 'close' once.
+ * A SPDY/3.1 connection over any byte stream (a TLS socket after a 101, or a WebSocket
+ * tunnel): the server side by default, emitting 'stream' for each SYN_STREAM from the peer;
+ * with { client: true } it opens streams itself (odd ids). Emits 'close' once.
  */
 export class SpdySession extends EventEmitter {
+  readonly isClient: boolean;
+  private nextStreamId = 1;
+  /** Streams we opened, waiting for the peer's SYN_REPLY. */
+  private readonly awaitingReply = new Map<number, { resolve: (s: SpdyStream) => void; reject: (e: Error) => void; stream: SpdyStream }>();
   readonly compressor = new HeaderCompressor();
   private readonly decompressor = new HeaderDecompressor();
   private readonly parser = new FrameParser();
@@ -388,8 +418,12 @@ export class SpdySession extends EventEmitter {
   /** Everything we send goes out in call order (SYN_REPLY before the stream's DATA). */
   private outChain: Promise<void> = Promise.resolve();
 
-  constructor(private readonly conn: Duplex) {
+  constructor(
+    private readonly conn: Duplex,
+    opts: { client?: boolean } = {},
+  ) {
     super();
+    this.isClient = opts.client ?? false;
     conn.on('data', (chunk: Buffer) => {
       let frames: Frame[];
       try {
@@ -408,9 +442,33 @@ export class SpdySession extends EventEmitter {
           });
       }
     });
-    conn.on('end', () => this.close());
-    conn.on('close', () => this.close());
-    conn.on('error', () => this.close());
+    if (this.isClient) {
+      // Frames still being decoded (header blocks inflate asynchronously) are delivered first.
+      const closeAfterFrames = () => void this.inChain.then(() => this.close());
+      conn.on('end', closeAfterFrames);
+      conn.on('close', closeAfterFrames);
+      conn.on('error', closeAfterFrames);
+    } else {
+      conn.on('end', () => this.close());
+      conn.on('close', () => this.close());
+      conn.on('error', () => this.close());
+    }
+  }
+
+  /**
+   * Client side: SYN_STREAM with `headers`; resolves with the stream once the peer's
+   * SYN_REPLY arrives (as client-go's CreateStream waits), rejects on RST_STREAM or close.
+   */
+  openStream(headers: SpdyHeaders, flags = 0): Promise<SpdyStream> {
+    if (this.closed) return Promise.reject(new Error('spdy: connection closed'));
+    const id = this.nextStreamId;
+    this.nextStreamId += 2;
+    const s = new SpdyStream(this, id, headers, true);
+    this.streams.set(id, s);
+    return new Promise<SpdyStream>((resolve, reject) => {
+      this.awaitingReply.set(id, { resolve, reject, stream: s });
+      this.writeRaw(encodeSynStream(this.compressor, { streamId: id, associatedId: 0, priority: 0, flags, headers }));
+    });
   }
 
   /** @internal */
@@ -467,11 +525,25 @@ export class SpdySession extends EventEmitter {
         if (s && f.flags & FLAG_FIN) s.onRemoteFin();
         return;
       }
-      case FrameType.SYN_REPLY:
+      case FrameType.SYN_REPLY: {
         await this.decompressor.decompress(f.data.subarray(4));
+        const id = f.data.readUInt32BE(0) & 0x7fffffff;
+        const waiting = this.awaitingReply.get(id);
+        if (waiting) {
+          this.awaitingReply.delete(id);
+          waiting.resolve(waiting.stream);
+        }
+        if (f.flags & FLAG_FIN) this.streams.get(id)?.onRemoteFin();
         return;
+      }
       case FrameType.RST_STREAM: {
-        const s = this.streams.get(f.data.readUInt32BE(0) & 0x7fffffff);
+        const id = f.data.readUInt32BE(0) & 0x7fffffff;
+        const waiting = this.awaitingReply.get(id);
+        if (waiting) {
+          this.awaitingReply.delete(id);
+          waiting.reject(new Error(`spdy: stream ${id} refused (RST_STREAM status ${f.data.readUInt32BE(4)})`));
+        }
+        const s = this.streams.get(id);
         s?.onReset();
         return;
       }
@@ -503,6 +575,8 @@ export class SpdySession extends EventEmitter {
       }
       setTimeout(() => this.conn.destroy(), 1000).unref();
     });
+    for (const w of this.awaitingReply.values()) w.reject(new Error('spdy: connection closed before the stream was accepted'));
+    this.awaitingReply.clear();
     for (const s of [...this.streams.values()]) {
       s.onReset();
     }

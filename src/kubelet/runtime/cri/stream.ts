@@ -1,15 +1,20 @@
-// Clients for containerd's streaming server (the URLs CRI's Exec/Attach/PortForward return):
-// a small WebSocket client (RFC 6455) speaking the Kubernetes channel protocol
-// v4.channel.k8s.io — one byte of channel number before each binary message: 0 stdin,
-// 1 stdout, 2 stderr, 3 error (a metav1.Status in v4), 4 resize — and its port-forward
-// variant (per port a data and an error channel, each opened by a 2-byte little-endian port).
+// Clients for containerd's streaming server (the URLs CRI's Exec/Attach/PortForward return,
+// served by k8s.io/kubelet/cri/streaming inside containerd).
 //
-// Limitation (v4 has no half-close): the end of stdin cannot be sent to the process; callers
-// that need EOF on stdin (kubectl cp into a pod) need SPDY or v5 — containerd 1.6 serves v4.
+// Exec and attach speak SPDY/3.1 with X-Stream-Protocol-Version v4.channel.k8s.io, as
+// client-go's remotecommand does: one stream per purpose (streamType error, stdin, stdout,
+// stderr, resize), so closing stdin's stream half-closes it and the process reads EOF
+// (`kubectl cp` into a pod, `exec -i … cat`). The WebSocket channel protocol containerd 1.6
+// also serves (v4.channel.k8s.io, a channel byte before each message) has no half-close.
+//
+// Port-forward uses that WebSocket protocol's port-forward variant (per port a data and an
+// error channel, each opened by a 2-byte little-endian port): a forwarded connection ends
+// with the WebSocket, so half-close is not needed there.
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import type { Socket } from 'node:net';
+import { SpdySession, type SpdyStream } from '../../../util/stream/spdy.js';
 import type { StreamOptions, StreamSession } from '../types.js';
 
 export interface WSMessage {
@@ -204,10 +209,97 @@ export function statusToExit(text: string): { exitCode: number; message?: string
     if (s.status === 'Success') return { exitCode: 0 };
     const code = s.details?.causes?.find((c) => c.reason === 'ExitCode')?.message;
     if (s.reason === 'NonZeroExitCode' && code !== undefined) return { exitCode: Number(code), message: s.message };
-    return { exitCode: code !== undefined ? Number(code) : 1, message: s.message };
+    // No exit code: the exec itself failed (containerd's "Internal error occurred: error
+    // executing command in container: …"); -1 makes the kubelet pass that message on.
+    return code !== undefined ? { exitCode: Number(code), message: s.message } : { exitCode: -1, message: s.message ?? text };
   } catch {
-    return { exitCode: 1, message: text };
+    return { exitCode: -1, message: text.trim() };
   }
+}
+
+/** The protocols we offer for exec/attach over SPDY, best first (what client-go offers). */
+const REMOTECOMMAND_PROTOCOLS = ['v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
+
+/** POSTs an upgrade to SPDY/3.1 and returns the client session and the negotiated protocol. */
+export function connectSpdy(url: string, protocols: string[]): Promise<{ session: SpdySession; protocol: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'SPDY/3.1',
+        // one header line per protocol, as Go's http.Header.Add sends them
+        'X-Stream-Protocol-Version': protocols,
+        'Content-Length': '0',
+      },
+    });
+    req.on('upgrade', (res, socket: Socket, head: Buffer) => {
+      socket.setNoDelay(true);
+      const session = new SpdySession(socket, { client: true });
+      session.on('error', () => {});
+      if (head.length) socket.unshift(head);
+      resolve({ session, protocol: String(res.headers['x-stream-protocol-version'] ?? '') });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => reject(new Error(`streaming server: ${res.statusCode}: ${body.trim()}`)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Exec or attach over SPDY, streams created in client-go's order (error, stdin, stdout,
+ * stderr, resize). The server ends the session by resetting every stream and closing the
+ * connection once the process is gone; the error stream then holds the exit status.
+ */
+async function spdySession(url: string, opts: StreamOptions): Promise<StreamSession> {
+  const { session, protocol } = await connectSpdy(url, REMOTECOMMAND_PROTOCOLS);
+  const version = protocol === '' || protocol === 'channel.k8s.io' ? 1 : Number(/^v(\d+)/.exec(protocol)?.[1] ?? 1);
+  const open = (type: string) => session.openStream({ streamtype: [type] });
+  let streams: { error: SpdyStream; stdin?: SpdyStream; stdout?: SpdyStream; stderr?: SpdyStream; resize?: SpdyStream };
+  try {
+    const error = await open('error');
+    const stdin = opts.stdin ? await open('stdin') : undefined;
+    const stdout = opts.stdout ? await open('stdout') : undefined;
+    const stderr = opts.stderr && !opts.tty ? await open('stderr') : undefined;
+    const resize = opts.tty && version >= 3 ? await open('resize') : undefined;
+    streams = { error, stdin, stdout, stderr, resize };
+  } catch (e) {
+    session.close();
+    throw e;
+  }
+  const { error, stdin, stdout, stderr, resize } = streams;
+  for (const s of [error, stdin, stdout, stderr, resize]) s?.on('error', () => {});
+  let errText = '';
+  error.on('data', (d: Buffer) => (errText += d.toString('utf8')));
+  const done = new Promise<{ exitCode: number; message?: string }>((resolve) => {
+    let resolved = false;
+    const finish = () => {
+      if (resolved) return;
+      resolved = true;
+      resolve(version >= 4 ? statusToExit(errText) : errText.trim() ? { exitCode: -1, message: errText.trim() } : { exitCode: 0 });
+    };
+    error.on('end', finish);
+    error.on('close', finish);
+    // a session that ends without the error stream ending (connection lost) still ends
+    session.on('close', () => setImmediate(() => error.resume()));
+  });
+  // The input and resize streams carry nothing back; read them so they can end.
+  stdin?.resume();
+  resize?.resume();
+  return {
+    stdin,
+    stdout,
+    stderr,
+    // client-go's resize stream: one JSON TerminalSize per change, newline-terminated
+    resize: resize ? (width, height) => void resize.write(JSON.stringify({ Width: width, Height: height }) + '\n') : undefined,
+    done,
+    close: () => session.close(),
+  };
 }
 
 async function channelSession(url: string, opts: StreamOptions): Promise<StreamSession> {
@@ -249,10 +341,15 @@ async function channelSession(url: string, opts: StreamOptions): Promise<StreamS
 }
 
 export function execStream(url: string, opts: StreamOptions): Promise<StreamSession> {
-  return channelSession(url, opts);
+  return spdySession(url, opts);
 }
 
 export function attachStream(url: string, opts: StreamOptions): Promise<StreamSession> {
+  return spdySession(url, opts);
+}
+
+/** Exec or attach over the v4 WebSocket channel protocol (no end of stdin: see above). */
+export function channelStream(url: string, opts: StreamOptions): Promise<StreamSession> {
   return channelSession(url, opts);
 }
 
