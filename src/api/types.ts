@@ -158,6 +158,8 @@ export interface ResourceDecl {
     exec?: boolean;
     attach?: boolean;
     portforward?: boolean;
+    /** nodes/proxy: GET proxied to the node's kubelet (stats, metrics). */
+    proxy?: boolean;
     finalize?: boolean;
     /** serviceaccounts/token: the TokenRequest API. */
     token?: boolean;

@@ -11,6 +11,7 @@ import { registerLog } from '../apiserver/subresources/log.js';
 import { registerExec } from '../apiserver/subresources/exec.js';
 import { registerAttach } from '../apiserver/subresources/attach.js';
 import { registerPortForward } from '../apiserver/subresources/portforward.js';
+import { registerNodeProxy } from '../apiserver/subresources/nodeproxy.js';
 
 export function registerCoreSubresources(api: ApiServer): void {
   registerBinding(api);
@@ -22,6 +23,8 @@ export function registerCoreSubresources(api: ApiServer): void {
   registerExec(api);
   registerAttach(api);
   registerPortForward(api);
+  // nodes/proxy: GETs to the node's kubelet (/stats/summary, /metrics/resource, /healthz …).
+  registerNodeProxy(api);
   // namespaces/finalize: the only way to change spec.finalizers (the namespace controller uses it).
   api.registerSubresource('', 'namespaces', 'finalize', async (info, req) => {
     if (info.verb !== 'update') throw methodNotSupported({ group: '', resource: 'namespaces/finalize' }, info.verb);

@@ -74,7 +74,7 @@ export const nodes: ResourceDecl = {
   shortNames: ['no'],
   namespaced: false,
   nameValidation: 'dns1123Subdomain',
-  subresources: { status: true },
+  subresources: { status: true, proxy: true },
   keepStatusOnCreate: true,
   generation: false,
   fieldSelectors: {

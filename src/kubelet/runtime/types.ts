@@ -43,6 +43,26 @@ export interface ContainerResources {
   cpuQuota?: number;
   cpuPeriod?: number;
   memoryLimitBytes?: number;
+  /** The container process's oom_score_adj, by QoS class (the runtime may clamp it). */
+  oomScoreAdj?: number;
+}
+
+/** One container's usage, as CRI ContainerStats (cumulative CPU; memory now). */
+export interface ContainerStats {
+  id: string;
+  name: string;
+  labels: KeyValueMap;
+  /** Milliseconds since the epoch of the sample. */
+  timestamp: number;
+  cpuUsageCoreNanoSeconds?: number;
+  cpuUsageNanoCores?: number;
+  memoryWorkingSetBytes?: number;
+  memoryUsageBytes?: number;
+  memoryRssBytes?: number;
+  memoryAvailableBytes?: number;
+  pageFaults?: number;
+  majorPageFaults?: number;
+  writableLayerUsedBytes?: number;
 }
 
 export interface ContainerConfig {
@@ -173,6 +193,9 @@ export interface ContainerRuntime {
   attach(containerId: string, opts: StreamOptions): Promise<StreamSession>;
   /** A byte stream to `port` inside the pod's network namespace (kubectl port-forward). */
   portForward(sandboxId: string, port: number): Promise<Duplex>;
+
+  /** Usage of every container (CRI ListContainerStats); absent where the runtime cannot measure. */
+  listContainerStats?(): Promise<ContainerStats[]>;
 
   /** Releases connections and child processes it supervises (not the containers). */
   close(): Promise<void>;

@@ -7,12 +7,11 @@
 //   GET|POST /exec/<ns>/<pod>/<container>?command=…&stdin&stdout&stderr&tty   (upgrade: WebSocket or SPDY)
 //   GET|POST /attach/<ns>/<pod>/<container>?stdin&stdout&stderr&tty             (upgrade)
 //   GET|POST /portForward/<ns>/<pod>?port=…                                     (upgrade)
-//   GET  /stats/summary
+//   GET  /stats/summary, /metrics/resource                                      (stats.ts)
 //
 // The streaming protocols are terminated here (src/util/stream); the API server proxies
 // the upgraded connection byte for byte, as upstream's does.
 import https from 'node:https';
-import os from 'node:os';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -22,6 +21,7 @@ import { UpgradeError, streamFlagsFromQuery, upgradeRemoteCommand, writeHttpErro
 import { servePortForward } from '../../util/stream/portforward.js';
 import { isWebSocketRequest } from '../../util/stream/websocket.js';
 import type { SpdySession } from '../../util/stream/spdy.js';
+import { StatsProvider, serveStats } from './stats.js';
 
 export const DEFAULT_KUBELET_PORT = 10250;
 
@@ -39,6 +39,8 @@ export interface KubeletServerOptions {
   /** Groups (certificate O) allowed in; default system:masters. */
   allowedGroups?: string[];
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** The filesystem reported as the node's in /stats/summary (default /). */
+  rootDir?: string;
 }
 
 interface Identity {
@@ -56,7 +58,10 @@ export class KubeletServer {
 
   constructor(private readonly opts: KubeletServerOptions) {
     this.log = opts.log ?? (() => {});
+    this.stats = new StatsProvider({ runtime: opts.runtime, nodeName: opts.nodeName, rootDir: opts.rootDir ?? '/' });
   }
+
+  private readonly stats: StatsProvider;
 
   async start(): Promise<number> {
     const server = https.createServer(
@@ -127,11 +132,7 @@ export class KubeletServer {
         await this.containerLogs(p[1]!, p[2]!, p[3]!, url.searchParams, req, res);
         return;
       }
-      if (url.pathname === '/stats/summary' && req.method === 'GET') {
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify(await this.summary()));
-        return;
-      }
+      if (await serveStats(this.stats, url, req, res)) return;
       if (['exec', 'attach', 'portForward'].includes(p[0] ?? '')) {
         sendStatus(res, 400, 'BadRequest', 'Upgrade request required');
         return;
@@ -267,29 +268,6 @@ export class KubeletServer {
     session.on('close', () => this.sessions.delete(session));
   }
 
-  private async summary(): Promise<unknown> {
-    const now = new Date().toISOString();
-    const sandboxes = await this.opts.runtime.listPodSandboxes();
-    const containers = await this.opts.runtime.listContainers();
-    const mem = os.totalmem() - os.freemem();
-    return {
-      node: {
-        nodeName: this.opts.nodeName,
-        startTime: new Date(Date.now() - os.uptime() * 1000).toISOString(),
-        cpu: { time: now, usageNanoCores: 0, usageCoreNanoSeconds: Math.round(os.cpus().reduce((s, c) => s + c.times.user + c.times.sys, 0) * 1e6) },
-        memory: { time: now, availableBytes: os.freemem(), usageBytes: mem, workingSetBytes: mem },
-      },
-      pods: sandboxes
-        .filter((s) => s.state === 'ready')
-        .map((s) => ({
-          podRef: { name: s.name, namespace: s.namespace, uid: s.uid },
-          startTime: new Date(s.createdAt).toISOString(),
-          containers: containers
-            .filter((c) => c.sandboxId === s.id && c.state === 'running')
-            .map((c) => ({ name: c.name, startTime: new Date(c.startedAt || c.createdAt).toISOString(), cpu: { time: now, usageNanoCores: 0 }, memory: { time: now, workingSetBytes: 0 } })),
-        })),
-    };
-  }
 }
 
 class KubeletError extends Error {
@@ -344,12 +322,16 @@ export async function pipeSession(io: RemoteIO, session: StreamSession, command:
     if (!from) return;
     copies.push(
       new Promise<void>((resolve) => {
+        // The client's writers send asynchronously (WebSocket): the exit status written by
+        // finish() must not overtake output still queued in them, so wait for the last write.
+        let lastWrite: Promise<void> = Promise.resolve();
         from.on('data', (d: Buffer) => {
-          if (to) to.write(d);
+          if (to) lastWrite = new Promise<void>((r) => to.write(d, () => r()));
         });
-        from.on('end', () => resolve());
-        from.on('close', () => resolve());
-        from.on('error', () => resolve());
+        const ended = () => void lastWrite.then(() => resolve());
+        from.on('end', ended);
+        from.on('close', ended);
+        from.on('error', ended);
       }),
     );
   };

@@ -11,6 +11,7 @@ import type {
   ContainerConfig,
   ContainerRuntime,
   ContainerState,
+  ContainerStats,
   ContainerStatus,
   ExecResult,
   ImageInfo,
@@ -315,8 +316,9 @@ class CRIRuntime implements ContainerRuntime {
       stdinOnce: c.stdinOnce,
       tty: c.tty,
       linux: {
+        // containerd (restrict_oom_score_adj) raises an oomScoreAdj below its own to its own
         resources: r
-          ? { cpuShares: r.cpuShares ?? 0, cpuQuota: r.cpuQuota ?? 0, cpuPeriod: r.cpuPeriod ?? 0, memoryLimitInBytes: r.memoryLimitBytes ?? 0 }
+          ? { cpuShares: r.cpuShares ?? 0, cpuQuota: r.cpuQuota ?? 0, cpuPeriod: r.cpuPeriod ?? 0, memoryLimitInBytes: r.memoryLimitBytes ?? 0, oomScoreAdj: r.oomScoreAdj ?? 0 }
           : undefined,
         securityContext: sc,
       },
@@ -395,6 +397,28 @@ class CRIRuntime implements ContainerRuntime {
     for (const c of list) this.sandboxOf.set(c.id, c.podSandboxId);
     const out = await Promise.all(list.map((c) => this.containerStatus(c.id, c.podSandboxId).catch(() => undefined)));
     return out.filter((x): x is ContainerStatus => x !== undefined);
+  }
+
+  // ---- stats ------------------------------------------------------------------------------
+
+  async listContainerStats(): Promise<ContainerStats[]> {
+    const res = await this.client.call('ListContainerStats', {});
+    const u = (v: Msg | undefined): number | undefined => (v && typeof v.value === 'number' ? v.value : undefined);
+    return (res.stats as Msg[]).map((s) => ({
+      id: s.attributes?.id ?? '',
+      name: s.attributes?.metadata?.name ?? '',
+      labels: s.attributes?.labels ?? {},
+      timestamp: nsToMs(s.cpu?.timestamp || s.memory?.timestamp) || Date.now(),
+      cpuUsageCoreNanoSeconds: u(s.cpu?.usageCoreNanoSeconds),
+      cpuUsageNanoCores: u(s.cpu?.usageNanoCores),
+      memoryWorkingSetBytes: u(s.memory?.workingSetBytes),
+      memoryUsageBytes: u(s.memory?.usageBytes),
+      memoryRssBytes: u(s.memory?.rssBytes),
+      memoryAvailableBytes: u(s.memory?.availableBytes),
+      pageFaults: u(s.memory?.pageFaults),
+      majorPageFaults: u(s.memory?.majorPageFaults),
+      writableLayerUsedBytes: u(s.writableLayer?.usedBytes),
+    }));
   }
 
   // ---- exec, attach, port-forward -----------------------------------------------------------
