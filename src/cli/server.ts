@@ -26,6 +26,7 @@ const FLAGS: FlagDef[] = [
   { name: 'service-cidr', type: 'string', default: () => '10.96.0.0/12', help: 'IPv4 range for Service cluster IPs' },
   { name: 'cluster-cidr', type: 'string', default: () => '10.244.0.0/16', help: 'IPv4 range for pod IPs' },
   { name: 'service-node-port-range', type: 'string', default: () => '30000-32767', help: 'Port range for NodePort Services' },
+  { name: 'metric-resolution', type: 'string', default: () => '15s', help: 'How often the built-in metrics-server scrapes the kubelets for kubectl top (Go duration)' },
   { name: 'simulated-nodes', type: 'number', default: () => 0, help: 'Register this many simulated nodes (no containers; pods run on a schedule)' },
   { name: 'node-monitor-grace-period', type: 'string', default: () => '50s', help: 'How long a running node may go without a heartbeat before the node lifecycle controller marks it Unknown (Go duration, e.g. 50s, 1m)' },
   { name: 'disable-agent', type: 'boolean', default: () => false, help: 'Do not run a kubelet for this server\'s own node' },
@@ -35,6 +36,8 @@ const FLAGS: FlagDef[] = [
   { name: 'kubelet-port', type: 'number', default: () => 10250, help: 'HTTPS port of the kubelet (0 picks a free port)' },
   { name: 'node-name', type: 'string', default: () => undefined, help: 'Name of this server\'s node (default: the hostname, lower-cased)' },
   { name: 'pause-image', type: 'string', default: () => undefined, help: 'Sandbox (pause) image for the cri runtime' },
+  { name: 'cgroup-root', type: 'string', default: () => '/', help: 'Parent cgroup of the kubepods hierarchy (QoS tiers and pod cgroups) on the cri runtime', env: 'KTS_CGROUP_ROOT' },
+  { name: 'pod-manifests-dir', type: 'string', default: () => undefined, help: 'Directory of static pod manifests the kubelet runs, with mirror pods in the API (default: <data-dir>/pod-manifests; "" disables)' },
   { name: 'registry-config', type: 'string', default: () => undefined, help: 'registries.yaml (mirrors, auth, tls) for the containerd kts runs' },
   { name: 'log-format', type: 'string', default: () => 'text', help: 'Log format: text or json' },
   { name: 'v', type: 'boolean', default: () => false, help: 'Verbose (debug) logging' },
@@ -103,6 +106,9 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   const logFormat = get('log-format');
   if (logFormat !== 'text' && logFormat !== 'json') throw new Error(`invalid --log-format ${JSON.stringify(logFormat)}: text or json`);
   const tlsSAN = get('tls-san');
+  const resolutionRaw = String(get('metric-resolution'));
+  const metricResolutionMs = parseDuration(resolutionRaw);
+  if (metricResolutionMs === undefined || metricResolutionMs <= 0) throw new Error(`invalid --metric-resolution ${JSON.stringify(resolutionRaw)}: a duration such as 15s`);
   const graceRaw = String(get('node-monitor-grace-period'));
   const nodeMonitorGracePeriodMs = parseDuration(graceRaw);
   if (nodeMonitorGracePeriodMs === undefined || nodeMonitorGracePeriodMs <= 0) throw new Error(`invalid --node-monitor-grace-period ${JSON.stringify(graceRaw)}: a duration such as 50s`);
@@ -122,6 +128,7 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
     verbose: Boolean(get('v')),
     simulatedNodes: Number(get('simulated-nodes')),
     nodeMonitorGracePeriodMs,
+    metricResolutionMs,
     kubelet: get('disable-agent') === true || get('disable-agent') === 'true'
       ? undefined
       : {
@@ -132,6 +139,8 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
           nodeName: get('node-name') as string | undefined,
           pauseImage: get('pause-image') as string | undefined,
           registryConfig: get('registry-config') as string | undefined,
+          podManifestsDir: get('pod-manifests-dir') as string | undefined,
+          cgroupRoot: String(get('cgroup-root')),
         },
   };
 }

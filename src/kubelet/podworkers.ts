@@ -5,6 +5,7 @@
 // pods get preStop, SIGTERM, SIGKILL after the grace period, and the final DELETE (grace 0).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { totalmem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { call, isConflict, isNotFound, resourcePath } from '../client/client.js';
 import { EventRecorder } from '../client/events.js';
@@ -15,7 +16,10 @@ import { runHook } from './lifecycle.js';
 import { containerLogPath, podLogDir, tailLogText } from './logs.js';
 import { ProbeWorker, runProbe, unhealthyMessage, type ProbeEnv, type ProbeKind } from './probes.js';
 import { ContainerConfigError, ImagePullError } from './runtime/errors.js';
-import type { ContainerConfig, ContainerRuntime, ContainerStatus, Mount, PodSandboxConfig } from './runtime/types.js';
+import type { ContainerConfig, ContainerRuntime, ContainerStatus, Mount, PodSandboxConfig, SandboxStatus } from './runtime/types.js';
+import { isStaticPod } from './config/file.js';
+import { PodCgroups } from './cm/cgroups.js';
+import { containerResources } from './cm/helpers.js';
 import { Backoff, computePodStatus, statusEqual, type ContainerView } from './status.js';
 import { mountHostPath, PodVolumes, VolumeError, type MountedVolume, type VolumeSources } from './volumes.js';
 
@@ -37,6 +41,10 @@ export interface PodWorkersOptions {
   /** Resync period of a live pod (default 1000 ms): picks up exits, back-off expiry, config changes. */
   resyncMs?: number;
   backoff?: Backoff;
+  /** Parent of the kubepods cgroup (upstream's --cgroup-root); default "/". */
+  cgroupRoot?: string;
+  /** The mirror pod of a static pod (its status is written there), if the API has it. */
+  mirrorPod?: (pod: KObject) => KObject | undefined;
 }
 
 interface PodState {
@@ -64,7 +72,11 @@ interface PodState {
   postedRV?: string;
   lastEvent: Map<string, number>;
   statuses: Map<string, ContainerStatus>;
+  /** The last PodSandboxStatus, with the container states it was read at (see sandboxStatus). */
+  sandboxSeen?: { id: string; states: string; at: number; status: SandboxStatus | undefined };
 }
+
+const SANDBOX_RECHECK_MS = 10_000;
 
 const isTerminalPhase = (p: unknown) => p === 'Succeeded' || p === 'Failed';
 
@@ -82,7 +94,11 @@ export class PodWorkers {
   ) {
     this.recorder = new EventRecorder(ctx.client, { component: 'kubelet', host: opts.nodeName }, ctx.clock);
     this.backoff = opts.backoff ?? new Backoff();
+    // Pod cgroups (QoS tiers under kubepods) only where a runtime applies cgroupParent.
+    if (runtime.type === 'cri') this.cgroups = new PodCgroups(opts.cgroupRoot ?? '/', undefined, (m, f) => ctx.log.warn(m, f));
   }
+
+  private readonly cgroups?: PodCgroups;
 
   private now(): number {
     return this.ctx.clock.now().getTime();
@@ -175,6 +191,7 @@ export class PodWorkers {
       if (!known.has(s.uid)) {
         await this.runtime.stopPodSandbox(s.id).catch(() => {});
         await this.runtime.removePodSandbox(s.id).catch(() => {});
+        this.cgroups?.remove(s.uid);
       }
     }
   }
@@ -267,6 +284,7 @@ export class PodWorkers {
 
     if (!st.sandboxId) {
       const cfg = this.sandboxConfig(pod);
+      this.cgroups?.ensure(pod);
       st.sandboxConfig = cfg;
       st.sandboxId = await this.runtime.runPodSandbox(cfg);
     }
@@ -329,6 +347,8 @@ export class PodWorkers {
         if (now.state !== 'exited') continue;
         this.stopProbes(st, now.id);
         const restart = policy === 'Always' || (policy === 'OnFailure' && now.exitCode !== 0);
+        // As upstream's status at the start of a sync: a new exit (OOMKilled, Error …) is posted before the restart or back-off
+        if (restart && this.prevStatus.get(now.id)?.state !== 'exited') await this.postStatus(st);
         if (restart) await this.maybeRestart(st, c, now, false);
         else st.waiting.delete(c.name);
       }
@@ -363,11 +383,13 @@ export class PodWorkers {
   private retryDue(st: PodState, c: Json): boolean {
     const w = st.waiting.get(c.name);
     if (!w) return true;
-    if (w.reason === 'ErrImagePull' || w.reason === 'ImagePullBackOff') return !this.imageBackoff.isInBackOffSince(`${st.uid}/${c.image}`, this.imageFailedAt.get(`${st.uid}/${c.image}`) ?? 0, this.now());
-    return true; // CreateContainerConfigError / RunContainerError: retry every sync
+    // ErrImagePull / ImagePullBackOff: pull() decides (image back-off), as do
+    // CreateContainerConfigError / RunContainerError: retry every sync
+    return true;
   }
 
-  private readonly imageFailedAt = new Map<string, number>();
+  /** Image pull failures by `${pod uid}_${image}` (upstream's back-off key). */
+  private readonly imagePulls = new Map<string, { failedAt: number; retryAt: number; error: string }>();
 
   private async collectTermination(st: PodState, c: Json, cur: ContainerStatus | undefined): Promise<void> {
     if (!cur || cur.state !== 'exited' || st.termMessages[cur.id] !== undefined) return;
@@ -405,13 +427,15 @@ export class PodWorkers {
       hostNetwork: !!pod.spec?.hostNetwork,
       labels: { ...(pod.metadata.labels ?? {}), [LABEL_POD_UID]: pod.metadata.uid!, [LABEL_POD_NAME]: pod.metadata.name!, [LABEL_POD_NAMESPACE]: ns },
       annotations: { ...(pod.metadata.annotations ?? {}) },
+      cgroupParent: this.cgroups?.podCgroup(pod),
     };
   }
 
-  private async podIPs(st: PodState): Promise<string[]> {
+  /** The pod's IPs; `known` is a PodSandboxStatus the caller already has (one CRI call per sync, not two). */
+  private async podIPs(st: PodState, known?: { status: SandboxStatus | undefined }): Promise<string[]> {
     if (st.pod.spec?.hostNetwork) return [this.opts.hostIP()];
     if (!st.sandboxId) return [];
-    const s = await this.runtime.podSandboxStatus(st.sandboxId);
+    const s = known ? known.status : await this.runtime.podSandboxStatus(st.sandboxId);
     if (!s) return [];
     return s.ips.length ? s.ips : [this.opts.hostIP()];
   }
@@ -422,7 +446,12 @@ export class PodWorkers {
 
   private async pull(st: PodState, c: Json, fp: string): Promise<boolean> {
     const image = String(c.image ?? '');
-    const key = `${st.uid}/${image}`;
+    const key = `${st.uid}_${image}`;
+    const failed = this.imagePulls.get(key);
+    const w = st.waiting.get(c.name)?.reason;
+    // After an image error the pod worker comes back after its error back-off (upstream: 10 s),
+    // so ErrImagePull stays visible for a while before the next pull or ImagePullBackOff.
+    if (failed && (w === 'ErrImagePull' || w === 'ImagePullBackOff') && this.now() < failed.retryAt) return false;
     const policy = c.imagePullPolicy ?? (image.endsWith(':latest') || !/:[^/]+$/.test(image) ? 'Always' : 'IfNotPresent');
     const present = await this.runtime.imageStatus(image).catch(() => undefined);
     if (policy !== 'Always' && present) {
@@ -432,49 +461,79 @@ export class PodWorkers {
     if (policy === 'Never') {
       const msg = `Container image "${image}" is not present with pull policy of Never`;
       st.waiting.set(c.name, { reason: 'ErrImageNeverPull', message: msg });
-      this.event(st, 'Warning', 'ErrImageNeverPull', msg, fp, 30_000);
+      this.event(st, 'Warning', 'ErrImageNeverPull', msg, fp, IMAGE_ERROR_RESYNC_MS);
+      this.event(st, 'Warning', 'Failed', 'Error: ErrImageNeverPull', fp, IMAGE_ERROR_RESYNC_MS);
       return false;
     }
-    if (this.imageBackoff.isInBackOffSince(key, this.imageFailedAt.get(key) ?? 0, this.now())) {
-      st.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
-      this.event(st, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, fp, 10_000);
-      this.event(st, 'Warning', 'Failed', 'Error: ImagePullBackOff', fp, 10_000);
+    if (failed && this.imageBackoff.isInBackOffSince(key, failed.failedAt, this.now())) {
+      const msg = `Back-off pulling image "${image}"`;
+      // the waiting message carries the last pull error (kubelet ≥ 1.30)
+      st.waiting.set(c.name, { reason: 'ImagePullBackOff', message: `${msg}: ${failed.error}` });
+      failed.retryAt = this.now() + IMAGE_ERROR_RESYNC_MS;
+      this.event(st, 'Normal', 'BackOff', msg, fp);
+      this.event(st, 'Warning', 'Failed', 'Error: ImagePullBackOff', fp);
       return false;
     }
     this.event(st, 'Normal', 'Pulling', `Pulling image "${image}"`, fp);
     const t0 = Date.now();
     try {
-      await this.runtime.pullImage(image, await this.pullAuth(st.pod));
+      await this.pullWithCredentials(st, image);
     } catch (e) {
       const msg = (e as Error).message;
-      this.imageBackoff.next(key, this.now());
-      this.imageFailedAt.set(key, this.now());
-      st.waiting.set(c.name, { reason: 'ErrImagePull', message: msg });
       this.event(st, 'Warning', 'Failed', `Failed to pull image "${image}": ${msg}`, fp);
+      this.imageBackoff.next(key, this.now());
+      // forget failures of pods long gone (a live one in back-off fails at least every 5 min)
+      for (const [k, f] of this.imagePulls) if (this.now() - f.failedAt > 2 * this.imageBackoff.resetAfterMs) this.imagePulls.delete(k);
+      this.imagePulls.set(key, { failedAt: this.now(), retryAt: this.now() + IMAGE_ERROR_RESYNC_MS, error: `ErrImagePull: ${msg}` });
+      st.waiting.set(c.name, { reason: 'ErrImagePull', message: msg });
       this.event(st, 'Warning', 'Failed', 'Error: ErrImagePull', fp);
       return false;
     }
+    this.imagePulls.delete(key);
     this.imageBackoff.reset(key);
-    const secs = ((Date.now() - t0) / 1000).toFixed(3).replace(/\.?0+$/, '') || '0';
+    this.imageBackoff.gc(this.now());
+    const took = goDuration(Date.now() - t0);
     const size = (await this.runtime.imageStatus(image).catch(() => undefined))?.size ?? 0;
-    this.event(st, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${secs}s (${secs}s including waiting). Image size: ${size} bytes.`, fp);
+    this.event(st, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${size} bytes.`, fp);
     return true;
   }
 
-  private async pullAuth(pod: KObject): Promise<{ username?: string; password?: string; auth?: string; serverAddress?: string } | undefined> {
+  /**
+   * Pulls with each credential the pod's imagePullSecrets hold for the image's registry, in
+   * keyring order, until one works (upstream's kuberuntime PullImage); anonymously if none.
+   */
+  private async pullWithCredentials(st: PodState, image: string): Promise<void> {
+    const pod = st.pod;
+    const configs: DockerConfig[] = [];
+    const missing: string[] = [];
     for (const ref of (pod.spec?.imagePullSecrets ?? []) as Json[]) {
-      const s = this.opts.sources.secret(pod.metadata.namespace ?? 'default', ref.name);
-      const raw = (s as Json)?.data?.['.dockerconfigjson'];
-      if (!raw) continue;
+      if (!ref?.name) continue;
+      const s = this.opts.sources.secret(pod.metadata.namespace ?? 'default', ref.name) as Json;
+      if (!s) {
+        missing.push(ref.name);
+        continue;
+      }
+      const cfg = dockerConfigOfSecret(s);
+      if (cfg) configs.push(cfg);
+    }
+    if (missing.length)
+      this.event(st, 'Warning', 'FailedToRetrieveImagePullSecret', `Unable to retrieve some image pull secrets (${missing.join(', ')}); attempting to pull the image may not succeed.`, undefined, IMAGE_ERROR_RESYNC_MS);
+    const creds = lookupPullCredentials(image, configs);
+    if (!creds.length) {
+      await this.runtime.pullImage(image);
+      return;
+    }
+    const errs: Error[] = [];
+    for (const a of creds) {
       try {
-        const cfg = JSON.parse(Buffer.from(raw, 'base64').toString('utf8'));
-        const [server, a] = Object.entries((cfg.auths ?? {}) as Record<string, Json>)[0] ?? [];
-        if (a) return { username: a.username, password: a.password, auth: a.auth, serverAddress: server };
-      } catch {
-        // ignore malformed secrets
+        await this.runtime.pullImage(image, a);
+        return;
+      } catch (e) {
+        errs.push(e as Error);
       }
     }
-    return undefined;
+    // utilerrors.NewAggregate: one error as itself, several as [a, b]
+    throw errs.length === 1 ? errs[0]! : new ImagePullError(`[${errs.map((e) => e.message).join(', ')}]`);
   }
 
   private async startContainer(st: PodState, c: Json, isInit: boolean): Promise<void> {
@@ -516,7 +575,7 @@ export class PodWorkers {
       tty: !!c.tty,
       labels: { [LABEL_POD_UID]: st.uid, [LABEL_POD_NAME]: pod.metadata.name!, [LABEL_POD_NAMESPACE]: pod.metadata.namespace ?? 'default', [LABEL_CONTAINER_NAME]: c.name },
       annotations: { 'io.kubernetes.container.restartCount': String(attempt), 'io.kubernetes.container.terminationMessagePath': c.terminationMessagePath ?? '/dev/termination-log' },
-      resources: resourcesOf(c),
+      resources: containerResources(pod, c, totalmem()),
       securityContext: c.securityContext,
     };
     let id: string;
@@ -636,6 +695,23 @@ export class PodWorkers {
     });
   }
 
+  /**
+   * PodSandboxStatus for the status update. Every live pod resyncs each second, and with 100 pods
+   * these calls were a third of the kubelet's CRI traffic (and of its idle CPU). A sandbox's state
+   * changes with its containers (they share its PID namespace) or by being stopped, so it is read
+   * again when a container's state moved, while terminating, and otherwise every 10 s.
+   */
+  private async sandboxStatus(st: PodState): Promise<SandboxStatus | undefined> {
+    if (!st.sandboxId) return undefined;
+    const states = [...st.statuses.values()].map((c) => `${c.id}=${c.state}`).join(',');
+    const seen = st.sandboxSeen;
+    const now = this.now();
+    if (seen && seen.id === st.sandboxId && seen.states === states && !st.terminating && now - seen.at < SANDBOX_RECHECK_MS) return seen.status;
+    const status = await this.runtime.podSandboxStatus(st.sandboxId);
+    st.sandboxSeen = { id: st.sandboxId, states, at: now, status };
+    return status;
+  }
+
   /** Last known statuses of previous attempts (kept for lastState after the runtime forgets them). */
   private readonly prevStatus = new Map<string, ContainerStatus>();
 
@@ -648,9 +724,13 @@ export class PodWorkers {
       }
     }
     const pod = st.pod;
-    const ips = await this.podIPs(st);
-    const sandboxReady = !!st.sandboxId && !st.terminating && (await this.runtime.podSandboxStatus(st.sandboxId))?.state === 'ready';
-    const base: KObject = { ...pod, status: { ...(pod.status ?? {}), conditions: st.lastPosted?.conditions ?? pod.status?.conditions } };
+    const sandbox = { status: await this.sandboxStatus(st) };
+    const ips = await this.podIPs(st, sandbox);
+    const sandboxReady = !!st.sandboxId && !st.terminating && sandbox.status?.state === 'ready';
+    // A static pod's status lives in its mirror pod (upstream's status manager translates the UID).
+    const target = isStaticPod(pod) ? this.opts.mirrorPod?.(pod) : pod;
+    if (!target) return;
+    const base: KObject = { ...pod, status: { ...(target.status ?? {}), conditions: st.lastPosted?.conditions ?? target.status?.conditions } };
     const status = computePodStatus(base, {
       runtimeType: this.runtime.type,
       init: this.views(st, pod.spec?.initContainers ?? []),
@@ -662,13 +742,13 @@ export class PodWorkers {
       terminating: st.terminating,
     });
     // Compare with what the API has when the informer caught up with our last write, else with that write.
-    const apiRV = pod.metadata.resourceVersion;
-    const compareTo = st.lastPosted && st.postedRV && !rvNewer(apiRV, st.postedRV) ? st.lastPosted : pod.status;
+    const apiRV = target.metadata.resourceVersion;
+    const compareTo = st.lastPosted && st.postedRV && !rvNewer(apiRV, st.postedRV) ? st.lastPosted : target.status;
     if (statusEqual(status, compareTo)) return;
     try {
-      const res = await call(this.ctx.client, 'PATCH', resourcePath('', 'v1', 'pods', pod.metadata.namespace, pod.metadata.name, 'status'), {
+      const res = await call(this.ctx.client, 'PATCH', resourcePath('', 'v1', 'pods', target.metadata.namespace, target.metadata.name, 'status'), {
         contentType: 'application/merge-patch+json',
-        body: { metadata: { uid: st.uid }, status },
+        body: { metadata: { uid: target.metadata.uid }, status },
       });
       st.lastPosted = res.status;
       st.postedRV = res.metadata.resourceVersion;
@@ -747,6 +827,7 @@ export class PodWorkers {
       if (id !== st.sandboxId) await this.runtime.stopPodSandbox(id).catch(() => {});
       await this.runtime.removePodSandbox(id).catch(() => {});
     }
+    this.cgroups?.remove(st.uid);
     st.volumes.tearDown();
     this.backoff.gc(this.now(), `${st.uid}/`);
     this.pods.delete(st.uid);
@@ -770,31 +851,106 @@ function formatDelay(ms: number): string {
   return r ? `${m}m${r}s` : `${m}m0s`;
 }
 
-function resourcesOf(c: Json): ContainerConfig['resources'] {
-  const lim = c.resources?.limits ?? {};
-  const req = c.resources?.requests ?? {};
-  const out: NonNullable<ContainerConfig['resources']> = {};
-  const cpuMilli = (q: unknown) => {
-    const s = String(q);
-    return s.endsWith('m') ? Number(s.slice(0, -1)) : Number(s) * 1000;
-  };
-  if (req.cpu ?? lim.cpu) out.cpuShares = Math.max(2, Math.floor((cpuMilli(req.cpu ?? lim.cpu) * 1024) / 1000));
-  if (lim.cpu) {
-    out.cpuPeriod = 100000;
-    out.cpuQuota = Math.floor((cpuMilli(lim.cpu) * 100000) / 1000);
+export { containerLogPath };
+
+// ---- image pulls ------------------------------------------------------------------------------
+
+/** How soon a pod worker looks at a container again after an image error (upstream's backOffPeriod). */
+const IMAGE_ERROR_RESYNC_MS = 10_000;
+
+/** Go's time.Duration.String() of a millisecond count: "0s", "313ms", "1.594s", "1m5.2s". */
+export function goDuration(ms: number): string {
+  ms = Math.max(0, Math.floor(ms));
+  if (ms === 0) return '0s';
+  if (ms < 1000) return `${ms}ms`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor((ms % 3_600_000) / 60_000);
+  const rest = ms % 60_000;
+  const secs = `${Math.floor(rest / 1000)}${rest % 1000 ? `.${String(rest % 1000).padStart(3, '0').replace(/0+$/, '')}` : ''}s`;
+  return h ? `${h}h${m}m${secs}` : m ? `${m}m${secs}` : secs;
+}
+
+/** The auths of a ~/.docker/config.json: registry key → entry. */
+export type DockerConfig = Record<string, { username?: string; password?: string; auth?: string; email?: string }>;
+
+/** The docker config a kubernetes.io/dockerconfigjson (or legacy dockercfg) secret holds. */
+export function dockerConfigOfSecret(secret: Json): DockerConfig | undefined {
+  const data = secret?.data ?? {};
+  try {
+    if (data['.dockerconfigjson']) return (JSON.parse(Buffer.from(data['.dockerconfigjson'], 'base64').toString('utf8')).auths ?? {}) as DockerConfig;
+    if (data['.dockercfg']) return JSON.parse(Buffer.from(data['.dockercfg'], 'base64').toString('utf8')) as DockerConfig;
+  } catch {
+    // a malformed secret gives no credentials, as upstream's keyring skips it
   }
-  if (lim.memory) out.memoryLimitBytes = memBytes(String(lim.memory));
+  return undefined;
+}
+
+/** "busybox:1.28" → "docker.io/library/busybox"; "127.0.0.1:5000/a/b:v1" → "127.0.0.1:5000/a/b". */
+export function repositoryOf(image: string): string {
+  let name = image.replace(/@.*$/, '');
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  if (colon > slash) name = name.slice(0, colon);
+  const parts = name.split('/');
+  if (parts.length === 1 || !(parts[0]!.includes('.') || parts[0]!.includes(':') || parts[0] === 'localhost')) {
+    if (parts.length === 1) parts.unshift('library');
+    parts.unshift('docker.io');
+  }
+  return parts.join('/');
+}
+
+/** A docker config key as upstream's keyring stores it: host plus path, /v1/ and /v2/ dropped. */
+function keyringKey(server: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(/^https?:\/\//.test(server) ? server : `https://${server}`);
+  } catch {
+    return undefined;
+  }
+  let p = u.pathname;
+  if (p.startsWith('/v2/') || p.startsWith('/v1/')) p = p.slice(3);
+  return p && p !== '/' ? u.host + p : u.host;
+}
+
+const globRe = (g: string): RegExp => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*').replace(/\?/g, '[^.]')}$`);
+
+/** upstream's URLsMatch: host labels glob-match one by one, same port, key path a prefix of the image path. */
+function keyMatches(key: string, repo: string): boolean {
+  const split = (s: string) => {
+    const i = s.indexOf('/');
+    const hostport = i < 0 ? s : s.slice(0, i);
+    const [host, port = ''] = hostport.split(':');
+    return { labels: host!.split('.'), port, path: i < 0 ? '' : s.slice(i) };
+  };
+  const k = split(key);
+  const r = split(repo);
+  if (k.port !== r.port || k.labels.length !== r.labels.length) return false;
+  if (!k.labels.every((l, i) => globRe(l).test(r.labels[i]!))) return false;
+  return r.path.startsWith(k.path);
+}
+
+/**
+ * The credentials for `image` from the pod's pull secrets, the most specific key first (upstream's
+ * BasicDockerKeyring); Docker Hub images also take the index.docker.io entry. The CRI gets
+ * username and password only: no server address, so they also work through a mirror.
+ */
+export function lookupPullCredentials(image: string, configs: DockerConfig[]): { username?: string; password?: string }[] {
+  const creds = new Map<string, { username?: string; password?: string }[]>();
+  for (const cfg of configs)
+    for (const [server, e] of Object.entries(cfg ?? {})) {
+      const key = keyringKey(server);
+      if (!key || !e) continue;
+      let { username, password } = e;
+      if (e.auth) {
+        const dec = Buffer.from(e.auth, 'base64').toString('utf8');
+        const i = dec.indexOf(':');
+        if (i > 0) [username, password] = [dec.slice(0, i), dec.slice(i + 1)];
+      }
+      creds.set(key, [...(creds.get(key) ?? []), { username, password }]);
+    }
+  const repo = repositoryOf(image);
+  const out: { username?: string; password?: string }[] = [];
+  for (const key of [...creds.keys()].sort().reverse()) if (keyMatches(key, repo)) out.push(...creds.get(key)!);
+  if (!out.length && repo.startsWith('docker.io/')) out.push(...(creds.get('index.docker.io') ?? []));
   return out;
 }
-
-function memBytes(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([EPTGMK]i?|[eptgmk])?$/.exec(s);
-  if (!m) return 0;
-  const n = Number(m[1]);
-  const unit = m[2] ?? '';
-  const bin: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-  const dec: Record<string, number> = { k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, m: 1e-3 };
-  return Math.floor(n * (bin[unit] ?? dec[unit] ?? 1));
-}
-
-export { containerLogPath };

@@ -152,8 +152,9 @@ export function defaultPod(pod: Record<string, Json>): void {
   }
   if (spec.enableServiceLinks === undefined || spec.enableServiceLinks === null) spec.enableServiceLinks = true;
   defaultPodSpec(spec);
-  // ServiceAccount admission.
-  if (!spec.serviceAccountName) {
+  // ServiceAccount admission; it leaves a kubelet's mirror pods alone.
+  const annotations = isObj(pod.metadata) && isObj(pod.metadata.annotations) ? pod.metadata.annotations : {};
+  if (!spec.serviceAccountName && annotations['kubernetes.io/config.mirror'] === undefined) {
     spec.serviceAccountName = 'default';
     spec.serviceAccount = 'default';
   }

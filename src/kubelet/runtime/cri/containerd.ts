@@ -81,13 +81,17 @@ export function writeRegistryHosts(certsDir: string, reg: RegistriesConfig): str
   for (const host of hosts) {
     const name = host === '*' ? '_default' : host;
     const lines: string[] = [];
-    if (host !== '*') lines.push(`server = ${q(host === 'docker.io' ? 'https://registry-1.docker.io' : `https://${host}`)}`, '');
-    for (const ep of reg.mirrors?.[host]?.endpoint ?? []) {
-      const url = /^[a-z]+:\/\//.test(ep) ? ep : `https://${ep}`;
+    const endpoints = (reg.mirrors?.[host]?.endpoint ?? []).map((ep) => (/^[a-z]+:\/\//.test(ep) ? ep : `https://${ep}`));
+    // An endpoint on the registry's own host (k3s's way to say "plain HTTP" or "this port") is
+    // the registry itself: it becomes the server, not a mirror with https://<host> behind it.
+    const self = endpoints.find((u) => hostOf(u) === host);
+    if (host !== '*') lines.push(`server = ${q(self ?? (host === 'docker.io' ? 'https://registry-1.docker.io' : `https://${host}`))}`, ...(self ? tlsLines(host).map((l) => l.trim()) : []), '');
+    for (const url of endpoints) {
+      if (url === self) continue;
       lines.push(`[host.${q(url)}]`, '  capabilities = ["pull", "resolve"]', ...tlsLines(hostOf(url)), '');
     }
     if (lines.length === 0 && tlsLines(host).length === 0) continue;
-    if (tlsLines(host).length && host !== '*') {
+    if (tlsLines(host).length && host !== '*' && !self) {
       lines.push(`[host.${q(`https://${host}`)}]`, '  capabilities = ["pull", "resolve", "push"]', ...tlsLines(host), '');
     }
     fs.mkdirSync(path.join(certsDir, name), { recursive: true });

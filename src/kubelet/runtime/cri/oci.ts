@@ -2,7 +2,7 @@
 // (/bin/busybox plus its applet symlinks) packed as an OCI image layout and imported into
 // containerd with `ctr images import`. kts uses it for its own sandbox ("pause") image when
 // none is present locally — containerd must never need the internet to start a pod — and the
-// container tests build their busybox/httpd images with it.
+// container tests build their busybox/httpd images with it (imported, or pushed to a local registry).
 import { execFile, execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -148,7 +148,7 @@ function goArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', ia32: '386' } as Record<string, string>)[process.arch] ?? process.arch;
 }
 
-interface Blob {
+export interface Blob {
   digest: string;
   size: number;
   data: Buffer;
@@ -158,23 +158,29 @@ function blob(data: Buffer): Blob {
   return { digest: `sha256:${sha256(data)}`, size: data.length, data };
 }
 
-/** An OCI image layout (as a tar archive) holding `images`, each on the busybox base layer. */
-export function buildImageLayout(images: ImageSpec[]): Buffer {
-  const blobs = new Map<string, Blob>();
-  const add = (b: Blob): Blob => {
-    blobs.set(b.digest, b);
-    return b;
-  };
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/** One built image: its manifest blob and every blob it refers to (config, layers). */
+export interface BuiltImage {
+  name: string;
+  manifest: Blob;
+  blobs: Blob[];
+}
+
+/** Builds each image on the busybox base layer (shared blobs are the same Buffer objects). */
+export function buildImages(images: ImageSpec[]): BuiltImage[] {
   const baseTar = busyboxRootfs();
-  const baseLayer = add(blob(zlib.gzipSync(baseTar, { level: 6 })));
+  const baseLayer = blob(zlib.gzipSync(baseTar, { level: 6 }));
   const baseDiff = `sha256:${sha256(baseTar)}`;
-  const manifests: unknown[] = [];
+  const out: BuiltImage[] = [];
   for (const img of images) {
+    const blobs = [baseLayer];
     const layers = [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: baseLayer.digest, size: baseLayer.size }];
     const diffIds = [baseDiff];
     if (img.files?.length) {
       const t = tar(img.files);
-      const l = add(blob(zlib.gzipSync(t)));
+      const l = blob(zlib.gzipSync(t));
+      blobs.push(l);
       layers.push({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: l.digest, size: l.size });
       diffIds.push(`sha256:${sha256(t)}`);
     }
@@ -193,19 +199,30 @@ export function buildImageLayout(images: ImageSpec[]): Buffer {
       rootfs: { type: 'layers', diff_ids: diffIds },
       history: diffIds.map(() => ({ created: '1970-01-01T00:00:00Z', created_by: 'kts' })),
     };
-    const cfg = add(blob(Buffer.from(JSON.stringify(config))));
+    const cfg = blob(Buffer.from(JSON.stringify(config)));
+    blobs.push(cfg);
     const manifest = {
       schemaVersion: 2,
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      mediaType: OCI_MANIFEST,
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: cfg.digest, size: cfg.size },
       layers,
     };
-    const m = add(blob(Buffer.from(JSON.stringify(manifest))));
+    out.push({ name: img.name, manifest: blob(Buffer.from(JSON.stringify(manifest))), blobs });
+  }
+  return out;
+}
+
+/** An OCI image layout (as a tar archive) holding `images`, each on the busybox base layer. */
+export function buildImageLayout(images: ImageSpec[]): Buffer {
+  const blobs = new Map<string, Blob>();
+  const manifests: unknown[] = [];
+  for (const img of buildImages(images)) {
+    for (const b of [...img.blobs, img.manifest]) blobs.set(b.digest, b);
     const tag = img.name.slice(img.name.lastIndexOf(':') + 1);
     manifests.push({
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      digest: m.digest,
-      size: m.size,
+      mediaType: OCI_MANIFEST,
+      digest: img.manifest.digest,
+      size: img.manifest.size,
       annotations: { 'io.containerd.image.name': img.name, 'org.opencontainers.image.ref.name': tag },
       platform: { architecture: goArch(), os: 'linux' },
     });
