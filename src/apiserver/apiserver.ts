@@ -13,6 +13,7 @@ import * as discovery from './discovery.js';
 import * as openapi from './openapi.js';
 import { ApiError, forbidden, internalError, notAcceptable, notFoundPath, timeout } from './errors.js';
 import { handleResource } from './handlers/resource.js';
+import { handleProvided, type ProvidedStorage } from './handlers/provided.js';
 import { Registry, systemClock, type Clock } from './registry.js';
 import type { ApiRequest, ApiResponse } from './request.js';
 import { parseRequestInfo, type RequestInfo } from './requestinfo.js';
@@ -67,7 +68,7 @@ export class ApiServer {
   private readonly healthChecks: HealthCheck[] = [];
   private readonly subresources = new Map<string, SubresourceHandler>();
   private readonly upgradeHandlers = new Map<string, UpgradeHandler>();
-  private readonly virtual = new Map<string, () => Promise<KObject[]>>();
+  private readonly provided = new Map<string, ProvidedStorage>();
   private readonly createHandlers = new Map<string, CreateHandler>();
   private docCache = new Map<string, { body: string; etag: string; contentType: string }>();
   private ready = false;
@@ -131,9 +132,28 @@ export class ApiServer {
     return this.createHandlers.get(`${decl.group}/${decl.plural}`);
   }
 
-  /** Resources whose objects are computed, not stored (componentstatuses). */
+  /**
+   * REST storage provided by a component: the resource's objects are computed by `storage`
+   * (get and list), not kept in the store (metrics.k8s.io, componentstatuses). The declaration
+   * joins the served resources if it is not there yet, so discovery and OpenAPI list it; the
+   * returned function withdraws both (a component that stops takes its API with it).
+   */
+  provideResource(decl: ResourceDecl, storage: ProvidedStorage): () => void {
+    const added = !this.resources.all().includes(decl);
+    if (added) this.resources.add(decl);
+    const key = `${decl.group}/${decl.plural}`;
+    this.provided.set(key, storage);
+    return () => {
+      if (this.provided.get(key) !== storage) return;
+      this.provided.delete(key);
+      if (added) this.resources.remove(decl);
+    };
+  }
+
+  /** Core resources whose objects are computed from one list (componentstatuses). */
   registerVirtual(plural: string, list: () => Promise<KObject[]>): void {
-    this.virtual.set(plural, list);
+    const served = this.resources.lookup('', 'v1', plural);
+    if (served) this.provideResource(served.decl, { list: () => list() });
   }
 
   async start(): Promise<void> {
@@ -180,9 +200,10 @@ export class ApiServer {
     const info = parseRequestInfo(req.method, req.path, req.query);
     this.authorize(req.user, info);
     if (info.isResourceRequest) {
-      const list = this.virtual.get(info.resource);
-      const res = list && (info.verb === 'get' || info.verb === 'list') && !info.group ? await this.handleVirtual(info, req, list) : await handleResource(this, info, req);
-      const warning = this.resources.lookup(info.group, info.version, info.resource)?.decl.deprecationWarning;
+      const served = this.resources.lookup(info.group, info.version, info.resource);
+      const provided = served && this.provided.get(`${served.decl.group}/${served.decl.plural}`);
+      const res = provided ? await handleProvided(this, served, provided, info, req) : await handleResource(this, info, req);
+      const warning = served?.decl.deprecationWarning;
       if (!warning) return res;
       const w = `299 - ${JSON.stringify(warning)}`;
       const prev = res.headers?.['Warning'];
@@ -206,25 +227,6 @@ export class ApiServer {
       );
     }
     throw new ApiError(403, 'Forbidden', `forbidden: User "system:anonymous" cannot get path "${info.path}"`, {});
-  }
-
-  private async handleVirtual(info: RequestInfo, req: ApiRequest, list: () => Promise<KObject[]>): Promise<ApiResponse> {
-    const served = this.resources.lookup(info.group, info.version, info.resource);
-    if (!served) throw notFoundPath();
-    const items = await list();
-    const { respondObject } = await import('./handlers/resource.js');
-    const { negotiateOutput } = await import('./negotiation.js');
-    const { toTable } = await import('./table.js');
-    const output = negotiateOutput(req.headers['accept']);
-    if (info.name) {
-      const o = items.find((i) => i.metadata.name === info.name);
-      if (!o) throw new ApiError(404, 'NotFound', `${info.resource} "${info.name}" not found`, { name: info.name, kind: info.resource });
-      return respondObject(this, served, o, output, req.query);
-    }
-    if (output === 'table') {
-      return { status: 200, body: toTable(served.decl, items.map((o) => ({ stored: o, served: o })), this.clock.now(), 'Metadata', { resourceVersion: '' }) };
-    }
-    return { status: 200, body: { kind: `${served.decl.kind}List`, apiVersion: 'v1', metadata: {}, items } };
   }
 
   private async nonResource(info: RequestInfo, req: ApiRequest): Promise<ApiResponse> {

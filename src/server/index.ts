@@ -30,6 +30,7 @@ import { chooseRuntime, runtimeFactory } from '../kubelet/runtime/select.js';
 import { KubeletServer } from '../kubelet/server/server.js';
 import { configureKubeletClient } from '../kubelet/server/client.js';
 import { nthIP } from '../util/cidr.js';
+import { MetricsServer } from '../metrics/index.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -52,6 +53,8 @@ export interface ServerConfig {
   simulatedNodes?: number;
   /** --node-monitor-grace-period of the node lifecycle controller (default 50 s). */
   nodeMonitorGracePeriodMs?: number;
+  /** How often the built-in metrics-server scrapes the kubelets (its --metric-resolution; default 15 s). */
+  metricResolutionMs?: number;
   /** The kubelet of this server's own node (`kts server` sets it unless --disable-agent); unset: no kubelet. */
   kubelet?: {
     /** cri, process, fake or auto (cri when containerd is on PATH, else process). */
@@ -65,6 +68,10 @@ export interface ServerConfig {
     containerRuntimeEndpoint?: string;
     pauseImage?: string;
     registryConfig?: string;
+    /** Static pod manifests; default <data-dir>/pod-manifests, "" disables. */
+    podManifestsDir?: string;
+    /** Parent cgroup of kubepods (upstream's --cgroup-root; default /). */
+    cgroupRoot?: string;
   };
 }
 
@@ -192,6 +199,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
   for (const e of electors) e.start();
   const simulated = cfg.simulatedNodes ? new SimulatedNodes({ ...ctx, client: client.as(`kubelet/${KUBE_VERSION.gitVersion}`), log: log.with('simulated-nodes') }, { count: cfg.simulatedNodes }) : undefined;
   simulated?.start();
+  // metrics.k8s.io (kubectl top): scraped from the kubelets, served by this API server.
+  const metrics = new MetricsServer(api, { ...ctx, client: client.as(`metrics-server/${KUBE_VERSION.gitVersion}`), log: log.with('metrics-server') }, { resolutionMs: cfg.metricResolutionMs });
+  metrics.start();
   // The kubelet of this server's own node (like k3s: every server is also an agent).
   let kubelet: Kubelet | undefined;
   let kubeletServer: KubeletServer | undefined;
@@ -199,6 +209,9 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     const klog = log.with('kubelet');
     const choice = chooseRuntime(cfg.kubelet.containerRuntime);
     const rootDir = cfg.kubelet.rootDir ?? join(cfg.dataDir, 'kubelet');
+    // Like k3s's <data-dir>/agent/pod-manifests: on by default, created so users can drop files in.
+    const podManifestsDir = cfg.kubelet.podManifestsDir ?? join(cfg.dataDir, 'pod-manifests');
+    if (cfg.kubelet.podManifestsDir === undefined) await mkdir(podManifestsDir, { recursive: true });
     klog.info('using container runtime', { runtime: choice.kind, reason: choice.reason });
     kubelet = new Kubelet({ ...ctx, client: client.as(`kubelet/${KUBE_VERSION.gitVersion}`), log: klog }, {
       nodeName: cfg.kubelet.nodeName ?? hostname().toLowerCase(),
@@ -209,6 +222,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       clusterDomain: 'cluster.local',
       hostIP: advertise,
       controlPlane: true,
+      podManifestsDir: podManifestsDir || undefined,
+      cgroupRoot: cfg.kubelet.cgroupRoot,
     });
     kubelet.start();
     const k = kubelet;
@@ -242,6 +257,7 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
     kubelet,
     async stop() {
       simulated?.stop();
+      metrics.stop();
       await kubeletServer?.stop();
       await kubelet?.stop();
       await Promise.all(electors.map((e) => e.stop()));

@@ -18,12 +18,15 @@
 //   names the root directory.
 // - No isolation: no PID/network/user namespaces, no cgroup limits (no OOMKilled), TTYs are
 //   plain pipes (no terminal resize).
+// - Stats: a container's usage is its process tree's, read from /proc: the session its main
+//   process leads (CPU: utime+stime plus reaped children's cutime+cstime; memory: the sum of
+//   VmRSS, reported as the working set, since there is no cgroup to read).
 // Containers run in their own process group; stop sends SIGTERM to the group, then SIGKILL.
 // Children are tied to this process (their stdio is ours), so close() stops them: a restarted
 // kts starts the pods' containers again instead of re-adopting them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, symlinkSync, existsSync, lstatSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, existsSync, lstatSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
@@ -32,6 +35,7 @@ import { ContainerConfigError } from './errors.js';
 import type {
   ContainerConfig,
   ContainerRuntime,
+  ContainerStats,
   ContainerStatus,
   ExecResult,
   ImageInfo,
@@ -501,6 +505,28 @@ export class ProcessRuntime implements ContainerRuntime {
     });
   }
 
+  /** CRI ListContainerStats for running containers, from /proc (see the header). */
+  async listContainerStats(): Promise<ContainerStats[]> {
+    const running = [...this.containers.values()].filter((c) => c.state === 'running' && c.child?.pid);
+    if (!running.length) return [];
+    const timestamp = Date.now();
+    const usage = sessionUsage(new Set(running.map((c) => c.child!.pid!)));
+    return running.flatMap((c) => {
+      const u = usage.get(c.child!.pid!);
+      if (!u) return [];
+      return [{
+        id: c.id,
+        name: c.config.name,
+        labels: c.config.labels,
+        timestamp,
+        cpuUsageCoreNanoSeconds: u.cpuNs,
+        memoryWorkingSetBytes: u.rssBytes,
+        memoryUsageBytes: u.rssBytes,
+        memoryRssBytes: u.rssBytes,
+      }];
+    });
+  }
+
   /** Stops every container (their stdio is this process's: they cannot outlive it usefully). */
   async close(): Promise<void> {
     await Promise.all([...this.containers.values()].filter((c) => c.state === 'running').map((c) => this.stopContainer(c.id, 2)));
@@ -512,6 +538,49 @@ function signalNumber(sig: NodeJS.Signals): number {
     { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15 } as Record<string, number>
   )[sig];
   return n ?? 0;
+}
+
+/** Kernel clock ticks per second (USER_HZ): 100 on every Linux architecture Node runs on. */
+const USER_HZ = 100;
+
+/**
+ * CPU (cumulative ns) and resident memory (bytes) of every process in each of `sessions` (session
+ * ids: a container's main process is spawned detached, so it leads its own session).
+ */
+export function sessionUsage(sessions: Set<number>, procDir = '/proc'): Map<number, { cpuNs: number; rssBytes: number }> {
+  const out = new Map<number, { cpuNs: number; rssBytes: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync(procDir).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(join(procDir, pid, 'stat'), 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const sid = Number(f[3]);
+    if (!sessions.has(sid)) continue;
+    // utime stime cutime cstime are fields 14–17 (f[11]..f[14]); rss (pages) is field 24 (f[21]).
+    const ticks = Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+    let rss = Number(f[21]) * 4096;
+    try {
+      const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(join(procDir, pid, 'status'), 'utf8'));
+      if (m) rss = Number(m[1]) * 1024;
+    } catch {
+      // keep the page estimate
+    }
+    const u = out.get(sid) ?? { cpuNs: 0, rssBytes: 0 };
+    u.cpuNs += Math.round((ticks * 1e9) / USER_HZ);
+    u.rssBytes += rss;
+    out.set(sid, u);
+  }
+  return out;
 }
 
 function lstatExists(p: string): boolean {
