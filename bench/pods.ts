@@ -24,7 +24,7 @@ const CLUSTER_CIDR = '10.241.0.0/16';
 const CONCURRENCY = 10;
 
 /** Why the cri runtime cannot be benchmarked here, or undefined. */
-function criUnavailable(): string | undefined {
+export function criUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root';
   if (!containerdAvailable()) return 'no containerd';
   try {
@@ -36,7 +36,7 @@ function criUnavailable(): string | undefined {
   return imagesUnavailable();
 }
 
-function shimsUnder(root: string): number[] {
+export function shimsUnder(root: string): number[] {
   const pids: number[] = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -51,9 +51,9 @@ function shimsUnder(root: string): number[] {
 }
 
 /** Removes what is left in kts's containerd under root, stops it, kills stray shims, drops the bridge and mounts. */
-async function criCleanup(root: string): Promise<void> {
+export async function criCleanup(root: string, bridge = BRIDGE): Promise<void> {
   try {
-    const rt = await createCRIRuntime({ rootDir: root, log: silentLogger, pauseImage: PAUSE, cniBridge: BRIDGE });
+    const rt = await createCRIRuntime({ rootDir: root, log: silentLogger, pauseImage: PAUSE, cniBridge: bridge });
     for (const c of await rt.listContainers()) await rt.removeContainer(c.id).catch(() => {});
     for (const p of await rt.listPodSandboxes()) {
       await rt.stopPodSandbox(p.id).catch(() => {});
@@ -71,7 +71,7 @@ async function criCleanup(root: string): Promise<void> {
     }
   }
   try {
-    execFileSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
   } catch {
     /* not created */
   }

@@ -1,5 +1,6 @@
 // A CRI v1 gRPC client (RuntimeService + ImageService) over @grpc/grpc-js, with the service
 // definition built from schema.json and messages encoded by proto.ts.
+import { appendFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { decode, encode, schema, type Msg } from './proto.js';
 
@@ -31,6 +32,28 @@ export interface CallOptions {
   timeoutMs?: number;
 }
 
+// KTS_CRI_TRACE=<file>: one JSON line per CRI call ({m, t0, ms, err, pod: RunPodSandbox's pod
+// name}) appended to <file>, so a benchmark can see where pod start-up time goes (bench/kubelet.ts).
+const TRACE = process.env['KTS_CRI_TRACE'];
+let traceBuf: string[] = [];
+function trace(method: string, request: Msg, t0: number, err: boolean): void {
+  const pod = method === 'RunPodSandbox' ? (request.config?.metadata?.name as string | undefined) : undefined;
+  traceBuf.push(JSON.stringify({ m: method, t0: Math.round(performance.timeOrigin + t0), ms: +(performance.now() - t0).toFixed(2), err, pod }));
+  // written in batches: a sync append per call would stall the event loop it measures
+  if (traceBuf.length === 1) setTimeout(flushTrace, 200).unref();
+}
+function flushTrace(): void {
+  if (!TRACE || !traceBuf.length) return;
+  const lines = traceBuf.join('\n') + '\n';
+  traceBuf = [];
+  try {
+    appendFileSync(TRACE, lines);
+  } catch {
+    /* tracing is best effort */
+  }
+}
+if (TRACE) process.once('exit', flushTrace);
+
 /** A unary-call client for runtime.v1.RuntimeService and runtime.v1.ImageService. */
 export class CRIClient {
   private readonly client: grpc.Client;
@@ -57,6 +80,7 @@ export class CRIClient {
     if (!def) return Promise.reject(new Error(`CRI: unknown method ${method}`));
     const [input, output] = def;
     const deadline = new Date(Date.now() + (opts.timeoutMs ?? 120_000));
+    const t0 = TRACE ? performance.now() : 0;
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
         `/${service}/${method}`,
@@ -66,6 +90,7 @@ export class CRIClient {
         new grpc.Metadata(),
         { deadline },
         (err: grpc.ServiceError | null, res?: Msg) => {
+          if (TRACE) trace(method, request, t0, !!err);
           if (err) reject(new CRIError(method, err.code, err.details || err.message));
           else resolve(res ?? {});
         },
