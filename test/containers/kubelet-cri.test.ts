@@ -275,7 +275,7 @@ spec:
       assert.equal(out, 'from-init\n');
     });
 
-    await t.test('configMap volume follows patch cm; Downward API env', async () => {
+    await t.test('configMap volume follows kubectl edit cm; Downward API env', async () => {
       await k(['create', 'configmap', 'cfg', '--from-literal=greeting=hello']);
       const y = await cl.file(
         'cm.yaml',
@@ -312,7 +312,9 @@ spec:
       assert.match(env, /^MY_MEM=64$/m);
       const ip = await jsonpath('pod cmpod', '{.status.podIP}');
       assert.match(env, new RegExp(`^MY_POD_IP=${ip.replace(/\./g, '\\.')}$`, 'm'));
-      await k(['patch', 'cm', 'cfg', '-p', '{"data":{"greeting":"bonjour"}}']);
+      // `kubectl edit cm`, with an editor that changes the value in the file kubectl hands it
+      await cl.ok(V, ['edit', 'cm', 'cfg'], { env: { KUBE_EDITOR: "sed -i 's/greeting: hello/greeting: bonjour/'" } });
+      assert.equal(await jsonpath('cm cfg', '{.data.greeting}'), 'bonjour');
       await until('updated configMap file', async () => (await cl.kubectl(V, ['exec', 'cmpod', '--', 'cat', '/etc/cfg/greeting'])).stdout === 'bonjour' || undefined, 90_000);
     });
 
