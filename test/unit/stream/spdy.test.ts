@@ -112,3 +112,44 @@ test('a session replies to SYN_STREAM, carries data both ways, echoes PING and h
   session.close();
   assert.ok(received.length > 0);
 });
+
+test('a client session opens streams in order, half-closes stdin, and reads what the server sent before resetting', async () => {
+  const [serverSide, clientSide] = pipePair();
+  const server = new SpdySession(serverSide);
+  const client = new SpdySession(clientSide, { client: true });
+  const opened: SpdyStream[] = [];
+  server.on('stream', (s: SpdyStream) => {
+    opened.push(s);
+    s.reply({});
+  });
+  // client-go's order: error, stdin, stdout; each waits for its SYN_REPLY
+  const errorStream = await client.openStream({ streamtype: ['error'] });
+  const stdin = await client.openStream({ streamtype: ['stdin'] });
+  const stdout = await client.openStream({ streamtype: ['stdout'] });
+  assert.deepEqual(opened.map((s) => s.header('streamtype')), ['error', 'stdin', 'stdout']);
+  assert.deepEqual([errorStream, stdin, stdout].map((s) => s.id), [1, 3, 5]);
+
+  // the server sees stdin's data and then its end (EOF), like `cat` would
+  const [sErr, sIn, sOut] = opened as [SpdyStream, SpdyStream, SpdyStream];
+  const input: Buffer[] = [];
+  sIn.on('data', (c: Buffer) => input.push(c));
+  const inputEnded = new Promise((r) => sIn.once('end', r));
+  stdin.end(Buffer.from('hello over spdy\n'));
+  await inputEnded;
+  assert.equal(Buffer.concat(input).toString(), 'hello over spdy\n');
+
+  // the server answers on stdout, writes the exit status, then resets everything and closes
+  // (containerd's way of ending): the client still gets every byte sent before the reset
+  const out: Buffer[] = [];
+  stdout.on('data', (c: Buffer) => out.push(c));
+  const status: Buffer[] = [];
+  errorStream.on('data', (c: Buffer) => status.push(c));
+  const closed = new Promise((r) => client.once('close', r));
+  sOut.write(Buffer.from('hello over spdy\n'));
+  sErr.write(Buffer.from('{"status":"Success"}'));
+  await server.flushed();
+  server.close();
+  await closed;
+  assert.equal(Buffer.concat(out).toString(), 'hello over spdy\n');
+  assert.equal(Buffer.concat(status).toString(), '{"status":"Success"}');
+});
