@@ -13,7 +13,7 @@
 // Needs root, containerd, runc, CNI plugins, busybox-static, kubectl; prints why it skips
 // otherwise. Containers share the machine's bridges and iptables with the container tests, so
 // bench/run.ts runs this file under `flock /tmp/kts-ctr.lock` in a child process; run it by hand
-// the same way: `flock /tmp/kts-ctr.lock node dist/bench/kubelet.js`.
+// the same way: `flock /tmp/kts-ctr.lock node dist/bench/kubelet.js` (`--logs-only`: the logs rows alone).
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -303,6 +303,42 @@ function wsExec(c: Cluster, tls: { ca: string; cert: string; key: string }, pod:
   });
 }
 
+/**
+ * `kubectl logs` throughput: a pod that writes LOG_MIB MiB of 64-byte lines and ends
+ * (restartPolicy Never: the kubelet rotates only running containers' logs, at 10 MiB, so a
+ * finished container keeps its whole log), read through the API and with kubectl; then the
+ * bounded reads (--tail=1, --limit-bytes) whose cost must not grow with the log.
+ */
+async function logsRows(c: Cluster, h: H2Client): Promise<string[][]> {
+  progress(`kubelet: kubectl logs of ${LOG_MIB} MiB`);
+  const rows: string[][] = [];
+  const lines = (LOG_MIB * 2 ** 20) / 64;
+  const body = podBody('biglog', 'biglog', ['sh', '-c', `yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde | head -n ${lines}; echo DONE`]);
+  await h.json('POST', '/api/v1/namespaces/bench/pods', { ...body, spec: { ...body.spec, restartPolicy: 'Never' } });
+  for (let i = 0; ; i++) {
+    const p = await h.json('GET', '/api/v1/namespaces/bench/pods/biglog');
+    if (p.status?.phase === 'Succeeded') break;
+    if (i > 600 || p.status?.phase === 'Failed') throw new Error(`the log writer pod never finished (${p.status?.phase})`);
+    await sleep(200);
+  }
+  const row = (what: string, bytes: number, s: number) => [what, (bytes / 2 ** 20).toFixed(1), s.toFixed(2), (bytes / 2 ** 20 / s).toFixed(0)];
+  const get = async (what: string, query: string) => {
+    const t = performance.now();
+    const r = await h.request('GET', `/api/v1/namespaces/bench/pods/biglog/log${query}`);
+    rows.push(row(what, Buffer.byteLength(r.body), (performance.now() - t) / 1000));
+    return r.body;
+  };
+  await get('GET …/log over HTTP/2 (no kubectl)', '');
+  const t2 = performance.now();
+  const k = await c.kubectl(V, ['logs', '-n', 'bench', 'biglog'], { timeoutMs: 120_000 });
+  rows.push(row('kubectl logs', Buffer.byteLength(k.stdout), (performance.now() - t2) / 1000));
+  const last = await get('GET …/log?tailLines=1', '?tailLines=1');
+  if (last.trim() !== 'DONE') progress(`kubelet: tailLines=1 gave ${JSON.stringify(last.slice(0, 80))}`);
+  await get('GET …/log?limitBytes=1048576', '?limitBytes=1048576');
+  await get('GET …/log?tailLines=10000', '?tailLines=10000');
+  return rows;
+}
+
 async function fakeStartup(): Promise<string[][]> {
   const c = await startCluster();
   try {
@@ -345,6 +381,12 @@ export async function benchKubelet(): Promise<void> {
     const tlsDir = join(c.dataDir, 'tls');
     const tls = { ca: fs.readFileSync(join(tlsDir, 'ca.crt'), 'utf8'), cert: fs.readFileSync(join(tlsDir, 'admin.crt'), 'utf8'), key: fs.readFileSync(join(tlsDir, 'admin.key'), 'utf8') };
 
+    if (process.argv.includes('--logs-only')) {
+      const rows = await logsRows(c, h);
+      await h.close();
+      console.log(formatTable(['logs', 'MiB', 's', 'MiB/s'], rows));
+      return;
+    }
     const usage: [string, Usage][] = [];
     const idle = async (what: string) => {
       progress(`kubelet: idle window, ${what}`);
@@ -381,26 +423,11 @@ export async function benchKubelet(): Promise<void> {
     const kx: number[] = [];
     const wx: number[] = [];
     if (!quick) {
-      // kubectl logs: a pod that wrote LOG_MIB MiB of 64-byte lines, then DONE
-      progress(`kubelet: kubectl logs of ${LOG_MIB} MiB`);
-      const lines = (LOG_MIB * 2 ** 20) / 64;
-      await h.json('POST', '/api/v1/namespaces/bench/pods', podBody('logger', 'logger', ['sh', '-c', `yes 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde | head -n ${lines}; echo DONE; sleep 3600`]));
-      for (let i = 0; ; i++) {
-        const r = await h.request('GET', '/api/v1/namespaces/bench/pods/logger/log?tailLines=1');
-        if (r.status === 200 && r.body.trim() === 'DONE') break;
-        if (i > 600) throw new Error('the logger pod never finished writing');
+      logRows.push(...(await logsRows(c, h)));
+      await h.json('POST', '/api/v1/namespaces/bench/pods', podBody('logger', 'logger'));
+      for (let i = 0; !allRunning(await h.json('GET', '/api/v1/namespaces/bench/pods/logger')); i++) {
+        if (i > 600) throw new Error('the exec pod never ran');
         await sleep(200);
-      }
-      {
-        const t = performance.now();
-        const r = await h.request('GET', '/api/v1/namespaces/bench/pods/logger/log');
-        const s = (performance.now() - t) / 1000;
-        logRows.push(['GET …/log over HTTP/2 (no kubectl)', (Buffer.byteLength(r.body) / 2 ** 20).toFixed(1), s.toFixed(2), (Buffer.byteLength(r.body) / 2 ** 20 / s).toFixed(0)]);
-        const t2 = performance.now();
-        const k = await c.kubectl(V, ['logs', '-n', 'bench', 'logger'], { timeoutMs: 120_000 });
-        const s2 = (performance.now() - t2) / 1000;
-        const bytes = Buffer.byteLength(k.stdout);
-        logRows.push([`kubectl logs`, (bytes / 2 ** 20).toFixed(1), s2.toFixed(2), (bytes / 2 ** 20 / s2).toFixed(0)]);
       }
 
       progress(`kubelet: ${EXECS} exec round trips, kubectl and WebSocket`);

@@ -173,8 +173,9 @@ function writeResponse(req: Http2OrHttp1Request, res: Res, r: ApiResponse): void
     // Send the headers now: clients wait for them before reading events.
     (res as ServerResponse).flushHeaders?.();
     const sink = {
-      write: (chunk: string) => (res as ServerResponse).write(chunk),
+      write: (chunk: string | Buffer) => (res as ServerResponse).write(chunk),
       end: () => res.end(),
+      onDrain: (fn: () => void) => void res.once('drain', fn),
       onClose: (fn: () => void) => {
         res.on('close', fn);
         req.on('close', fn);

@@ -16,10 +16,12 @@ export interface ApiRequest {
 }
 
 export interface StreamSink {
-  /** Writes one chunk; false when the client is falling behind. */
-  write(chunk: string): boolean;
+  /** Writes one chunk; false when the client is falling behind (wait for onDrain). */
+  write(chunk: string | Buffer): boolean;
   end(): void;
   onClose(fn: () => void): void;
+  /** Called once the client has taken what was buffered after a write returned false. */
+  onDrain?(fn: () => void): void;
 }
 
 export interface ApiResponse {

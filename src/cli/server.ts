@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { defaultDataDir, startServer, type ServerConfig } from '../server/index.js';
 import { createLogger } from '../util/log.js';
 import { parseDuration } from '../kubelet/simulated/pod.js';
+import { tryParse } from '../api/quantity.js';
 
 interface FlagDef {
   name: string;
@@ -37,6 +38,8 @@ const FLAGS: FlagDef[] = [
   { name: 'node-name', type: 'string', default: () => undefined, help: 'Name of this server\'s node (default: the hostname, lower-cased)' },
   { name: 'pause-image', type: 'string', default: () => undefined, help: 'Sandbox (pause) image for the cri runtime' },
   { name: 'cgroup-root', type: 'string', default: () => '/', help: 'Parent cgroup of the kubepods hierarchy (QoS tiers and pod cgroups) on the cri runtime', env: 'KTS_CGROUP_ROOT' },
+  { name: 'container-log-max-size', type: 'string', default: () => '10Mi', help: 'A running container\'s log file is rotated when it reaches this size (a quantity)' },
+  { name: 'container-log-max-files', type: 'number', default: () => 5, help: 'Log files kept per container, the live one included (at least 2)' },
   { name: 'pod-manifests-dir', type: 'string', default: () => undefined, help: 'Directory of static pod manifests the kubelet runs, with mirror pods in the API (default: <data-dir>/pod-manifests; "" disables)' },
   { name: 'registry-config', type: 'string', default: () => undefined, help: 'registries.yaml (mirrors, auth, tls) for the containerd kts runs' },
   { name: 'log-format', type: 'string', default: () => 'text', help: 'Log format: text or json' },
@@ -109,6 +112,11 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
   const resolutionRaw = String(get('metric-resolution'));
   const metricResolutionMs = parseDuration(resolutionRaw);
   if (metricResolutionMs === undefined || metricResolutionMs <= 0) throw new Error(`invalid --metric-resolution ${JSON.stringify(resolutionRaw)}: a duration such as 15s`);
+  const logSizeRaw = String(get('container-log-max-size'));
+  const logSize = tryParse(logSizeRaw)?.value();
+  if (logSize === undefined || logSize <= 0) throw new Error(`invalid --container-log-max-size ${JSON.stringify(logSizeRaw)}: a quantity such as 10Mi`);
+  const logFiles = Number(get('container-log-max-files'));
+  if (!Number.isInteger(logFiles) || logFiles < 2) throw new Error(`invalid --container-log-max-files ${logFiles}: at least 2`);
   const graceRaw = String(get('node-monitor-grace-period'));
   const nodeMonitorGracePeriodMs = parseDuration(graceRaw);
   if (nodeMonitorGracePeriodMs === undefined || nodeMonitorGracePeriodMs <= 0) throw new Error(`invalid --node-monitor-grace-period ${JSON.stringify(graceRaw)}: a duration such as 50s`);
@@ -141,6 +149,8 @@ export function resolveConfig(argv: string[], env: NodeJS.ProcessEnv = process.e
           registryConfig: get('registry-config') as string | undefined,
           podManifestsDir: get('pod-manifests-dir') as string | undefined,
           cgroupRoot: String(get('cgroup-root')),
+          containerLogMaxSize: logSize,
+          containerLogMaxFiles: logFiles,
         },
   };
 }

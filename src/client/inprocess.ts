@@ -78,7 +78,7 @@ export class InProcessClient implements Client {
         res.stream({
           write: (chunk) => {
             if (stopped) return true;
-            buf += chunk;
+            buf += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
             let i;
             while ((i = buf.indexOf('\n')) >= 0) {
               const line = buf.slice(0, i);

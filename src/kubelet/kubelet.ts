@@ -37,6 +37,9 @@ export interface KubeletOptions {
   podManifestsDir?: string;
   /** Parent cgroup of kubepods (upstream's --cgroup-root; default /). */
   cgroupRoot?: string;
+  /** Container log rotation (upstream's containerLogMaxSize in bytes, containerLogMaxFiles). */
+  containerLogMaxSize?: number;
+  containerLogMaxFiles?: number;
   /** How often the manifest directory is re-read besides fs.watch (default 20 s, upstream's fileCheckFrequency). */
   fileCheckFrequencyMs?: number;
 }
@@ -159,6 +162,8 @@ export class Kubelet {
       sources: this.sources,
       resyncMs: this.opts.resyncMs,
       cgroupRoot: this.opts.cgroupRoot,
+      containerLogMaxSize: this.opts.containerLogMaxSize,
+      containerLogMaxFiles: this.opts.containerLogMaxFiles,
       mirrorPod: (pod) => {
         const m = this.podInf.get(podFullName(pod));
         return m && isMirrorPodOf(m, pod) ? m : undefined;

@@ -2,10 +2,13 @@
 //   <RFC3339Nano timestamp> <stdout|stderr> <F|P> <content>
 // one record per line; F ends a line, P is a partial line continued by the next record.
 // The writer is used by the process runtime; the reader serves `kubectl logs` (the kubelet
-// server imports it) and termination messages (FallbackToLogsOnError).
-import { createReadStream, promises as fsp, type WriteStream, createWriteStream, mkdirSync } from 'node:fs';
+// server imports it) and termination messages (FallbackToLogsOnError). The reader streams the
+// file in large blocks (tail reads backwards from the end) and parses records as bytes, as
+// upstream's pkg/kubelet/kuberuntime/logs does: a 32 MiB log is never one string.
+import { promises as fsp, type WriteStream, createWriteStream, mkdirSync, watch, type FSWatcher } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -110,7 +113,7 @@ export function podLogDir(rootDir: string, namespace: string, name: string, uid:
 
 export interface ReadLogOptions {
   follow?: boolean;
-  /** Last N lines only (-1 or undefined: all). */
+  /** Last N lines only (-1 or undefined: all). A line is one or more P records ending with an F record. */
   tailLines?: number;
   /** Only records at or after this time (sinceTime / sinceSeconds resolved by the caller). */
   since?: Date;
@@ -119,121 +122,345 @@ export interface ReadLogOptions {
   /** While following: is the container still running? When it returns false the reader stops at EOF. */
   stillRunning?: () => boolean | Promise<boolean>;
   signal?: AbortSignal;
-  /** Poll interval while following (default 200 ms). */
+  /**
+   * While following, the longest wait for a change before looking again (default 1000 ms, upstream's
+   * logForceCheckPeriod); writes, creations and renames in the log's directory wake it at once (inotify).
+   */
   pollMs?: number;
+  /** Read size (default 256 KiB); tests make it small to cross block boundaries. */
+  chunkSize?: number;
 }
 
-function formatRecord(r: LogRecord, timestamps: boolean): string {
-  const body = r.partial ? r.content : r.content + '\n';
-  return timestamps ? `${r.timestamp} ${body}` : body;
+const CHUNK = 256 * 1024;
+const NL = 0x0a;
+const SP = 0x20;
+/** Bytes of the next block kept while reading backwards: a record's prefix (timestamp, stream, tag) fits. */
+const PREFIX = 256;
+
+/** Where one record's parts are, as offsets into the buffer (no allocation per line). */
+interface RecordView {
+  /** Offset of the space after the timestamp. */
+  tsEnd: number;
+  content: number;
+  partial: boolean;
+}
+
+/**
+ * Parses the CRI record in b[p, nl) (nl: its newline, or the end of what is known of it) with
+ * indexOf and byte compares: "<timestamp> <stdout|stderr> <F|P>[:tags] <content>"; records
+ * without a tag (older containerd) are all content. False when malformed.
+ */
+function parseRecord(b: Buffer, p: number, nl: number, r: RecordView): boolean {
+  const a = b.indexOf(SP, p);
+  if (a < 0 || a >= nl) return false;
+  const s = a + 1;
+  if (s + 6 >= nl || b[s + 6] !== SP || b[s] !== 0x73 || b[s + 1] !== 0x74 || b[s + 2] !== 0x64) return false;
+  const out = b[s + 3] === 0x6f && b[s + 4] === 0x75 && b[s + 5] === 0x74; // "out"
+  const err = b[s + 3] === 0x65 && b[s + 4] === 0x72 && b[s + 5] === 0x72; // "err"
+  if (!out && !err) return false;
+  r.tsEnd = a;
+  const t = s + 7;
+  const tag = b[t];
+  if (t < nl && (tag === 0x46 || tag === 0x50)) {
+    // "F"/"P" alone, or followed by ":" and more tags (upstream keeps the format forward compatible).
+    let c = -1;
+    if (t + 1 === nl) c = nl;
+    else if (b[t + 1] === SP) c = t + 1;
+    else if (b[t + 1] === 0x3a) {
+      c = b.indexOf(SP, t);
+      if (c < 0 || c > nl) c = nl;
+    }
+    if (c >= 0) {
+      r.partial = tag === 0x50;
+      r.content = c < nl ? c + 1 : nl;
+      return true;
+    }
+  }
+  r.partial = false;
+  r.content = t;
+  return true;
+}
+
+/** Resolves when `out` can take more (or is gone, or the request is aborted). */
+function drained(out: Writable, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('close', done);
+      out.off('error', done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    out.on('drain', done);
+    out.on('close', done);
+    out.on('error', done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Turns runs of complete records into what `kubectl logs` shows and writes them in batches. */
+class LogCopier {
+  private written = 0;
+  private readonly limit: number;
+  private readonly sinceMs?: number;
+  /** The next record starts a line (not the continuation of a P record): it gets the timestamp. */
+  private atLineStart = true;
+  private lastTs = '';
+  private lastTsOk = false;
+  private readonly r: RecordView = { tsEnd: 0, content: 0, partial: false };
+
+  constructor(
+    private readonly out: Writable,
+    private readonly opts: ReadLogOptions,
+  ) {
+    this.limit = opts.limitBytes && opts.limitBytes > 0 ? opts.limitBytes : Infinity;
+    this.sinceMs = opts.since?.getTime();
+  }
+
+  get done(): boolean {
+    return this.written >= this.limit || !!this.opts.signal?.aborted || this.out.destroyed || this.out.writableEnded;
+  }
+
+  /** Date.parse only when since asks, and once per distinct timestamp (records of one write share it). */
+  private notBefore(b: Buffer, p: number, tsEnd: number): boolean {
+    const ts = b.toString('latin1', p, tsEnd);
+    if (ts !== this.lastTs) {
+      this.lastTs = ts;
+      this.lastTsOk = Date.parse(ts) >= this.sinceMs!;
+    }
+    return this.lastTsOk;
+  }
+
+  /** Copies the complete records in b[start, end) (end just after a newline); false when no more is wanted. */
+  async records(b: Buffer, start: number, end: number): Promise<boolean> {
+    // What is shown of a record is never longer than the record: one buffer holds a batch.
+    const ts = !!this.opts.timestamps;
+    // (timestamps: a fixed-width stamp may be up to 10 bytes longer than the one in the file)
+    const o = Buffer.allocUnsafe(ts ? 2 * (end - start) + 16 : end - start);
+    let n = 0;
+    const r = this.r;
+    for (let p = start; p < end; ) {
+      const nl = b.indexOf(NL, p);
+      if (parseRecord(b, p, nl, r) && (this.sinceMs === undefined || this.notBefore(b, p, r.tsEnd))) {
+        if (ts && this.atLineStart) n += fixedTimestamp(b, p, r.tsEnd, o, n);
+        n += b.copy(o, n, r.content, nl);
+        if (!r.partial) o[n++] = NL;
+        this.atLineStart = !r.partial;
+      }
+      p = nl + 1;
+    }
+    return this.write(o.subarray(0, n));
+  }
+
+  private async write(chunk: Buffer): Promise<boolean> {
+    if (this.done) return false;
+    if (chunk.length === 0) return true;
+    if (this.written + chunk.length > this.limit) chunk = chunk.subarray(0, this.limit - this.written);
+    this.written += chunk.length;
+    if (!this.out.write(chunk) && !this.done) await drained(this.out, this.opts.signal);
+    return !this.done;
+  }
+}
+
+/**
+ * Copies the record's timestamp into `o` at `n` as upstream prints it (RFC3339NanoFixed: always
+ * nine fractional digits, the zone as written) followed by a space; returns the bytes written.
+ */
+function fixedTimestamp(b: Buffer, start: number, end: number, o: Buffer, n: number): number {
+  // "2006-01-02T15:04:05" is 19 bytes; then an optional ".digits", then Z or ±hh:mm
+  let p = start + 19;
+  const n0 = n;
+  n += b.copy(o, n, start, Math.min(p, end));
+  o[n++] = 0x2e; // '.'
+  let digits = 0;
+  if (b[p] === 0x2e) {
+    p++;
+    while (p < end && b[p]! >= 0x30 && b[p]! <= 0x39) {
+      if (digits < 9) o[n++] = b[p]!;
+      digits++;
+      p++;
+    }
+  }
+  for (; digits < 9; digits++) o[n++] = 0x30;
+  n += b.copy(o, n, p, end);
+  o[n++] = 0x20;
+  return n - n0;
+}
+
+/**
+ * The offset where the last `n` lines begin, reading backwards from the end in blocks (as
+ * upstream's tail.FindTailLineStartIndex): the end of the (n+1)-th F record from the end, or 0.
+ * A trailing record without its newline is not counted (it is still being written).
+ */
+async function tailStart(fh: FileHandle, size: number, n: number, block: number): Promise<number> {
+  const r: RecordView = { tsEnd: 0, content: 0, partial: false };
+  let pos = size;
+  let head = Buffer.alloc(0);
+  let recEnd = -1; // file offset just past the newline of the record whose start is looked for
+  let count = 0;
+  const full = (b: Buffer, p: number, end: number) => parseRecord(b, p, Math.min(end, b.length), r) && !r.partial;
+  while (pos > 0) {
+    const len = Math.min(block, pos);
+    pos -= len;
+    const buf = Buffer.allocUnsafe(len + head.length);
+    await readFully(fh, buf, len, pos);
+    head.copy(buf, len);
+    for (let i = len - 1; i >= 0; ) {
+      const j = buf.lastIndexOf(NL, i);
+      if (j < 0) break;
+      if (recEnd >= 0 && full(buf, j + 1, recEnd - 1 - pos) && ++count > n) return recEnd;
+      recEnd = pos + j + 1;
+      i = j - 1;
+    }
+    head = buf.subarray(0, Math.min(len, PREFIX));
+  }
+  // The file's first record.
+  if (recEnd >= 0 && full(head, 0, recEnd - 1) && ++count > n) return recEnd;
+  return 0;
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, len: number, pos: number): Promise<void> {
+  for (let off = 0; off < len; ) {
+    const { bytesRead } = await fh.read(buf, off, len - off, pos + off);
+    if (bytesRead === 0) {
+      buf.fill(0, off, len);
+      return;
+    }
+    off += bytesRead;
+  }
+}
+
+async function openLog(path: string): Promise<FileHandle | undefined> {
+  try {
+    return await fsp.open(path, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
 }
 
 /**
  * Copies a CRI log file to `out` as `kubectl logs` shows it (content only, or with the
  * timestamp when asked), honouring tail/since/limitBytes, and following the file while the
- * container runs. Resolves when done (never ends `out`).
+ * container runs — across rotations (the file renamed to <path>.<timestamp> and reopened).
+ * Streams in large blocks with backpressure; resolves when done (never ends `out`).
+ * A missing file is ENOENT unless following.
  */
 export async function readLogs(path: string, out: Writable, opts: ReadLogOptions = {}): Promise<void> {
-  let written = 0;
-  const limit = opts.limitBytes && opts.limitBytes > 0 ? opts.limitBytes : Infinity;
-  const emit = (s: string): boolean => {
-    if (written >= limit) return false;
-    let chunk = s;
-    if (written + Buffer.byteLength(chunk) > limit) chunk = Buffer.from(chunk).subarray(0, limit - written).toString('utf8');
-    written += Buffer.byteLength(chunk);
-    out.write(chunk);
-    return written < limit;
-  };
-  let text: string;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !opts.follow) throw e;
-    text = '';
-  }
-  // Only complete lines; a trailing fragment is re-read when following.
-  let offset = Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1));
-  let records = text
-    .slice(0, text.lastIndexOf('\n') + 1)
-    .split('\n')
-    .filter(Boolean)
-    .map(parseCRILogLine)
-    .filter((r): r is LogRecord => !!r);
-  if (opts.since) records = records.filter((r) => r.time.getTime() >= opts.since!.getTime());
-  if (opts.tailLines !== undefined && opts.tailLines >= 0) {
-    // Count lines (a line is one or more P records ending with an F record).
-    let lines = 0;
-    let i = records.length - 1;
-    for (; i >= 0; i--) {
-      if (!records[i]!.partial) {
-        if (lines === opts.tailLines) break;
-        lines++;
-      }
-    }
-    records = records.slice(i + 1);
-  }
-  for (const r of records) if (!emit(formatRecord(r, !!opts.timestamps))) return;
-  if (!opts.follow) return;
-  const poll = opts.pollMs ?? 200;
-  for (;;) {
-    if (opts.signal?.aborted) return;
-    let size = 0;
+  const copier = new LogCopier(out, opts);
+  let fh = await openLog(path);
+  if (!fh && !opts.follow) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT', path });
+  let buf = Buffer.allocUnsafe(Math.max(opts.chunkSize ?? CHUNK, 64));
+  let pos = 0;
+  if (fh && opts.tailLines !== undefined && opts.tailLines >= 0) pos = await tailStart(fh, (await fh.stat()).size, opts.tailLines, buf.length);
+
+  let watcher: FSWatcher | undefined;
+  let changed = false;
+  let wake: (() => void) | undefined;
+  if (opts.follow) {
     try {
-      size = (await fsp.stat(path)).size;
+      // The directory, not the file: a rotation renames the file and creates a new one.
+      watcher = watch(dirname(path), { persistent: false }, () => {
+        changed = true;
+        wake?.();
+      });
+      watcher.on('error', () => {
+        watcher?.close();
+        watcher = undefined;
+      });
     } catch {
-      size = 0;
+      watcher = undefined; // no directory yet or no inotify: poll
     }
-    if (size > offset) {
-      const chunk = await readRange(path, offset, size);
-      const end = chunk.lastIndexOf('\n');
-      if (end >= 0) {
-        const complete = chunk.slice(0, end + 1);
-        offset += Buffer.byteLength(complete);
-        for (const line of complete.split('\n')) {
-          if (!line) continue;
-          const r = parseCRILogLine(line);
-          if (!r) continue;
-          if (opts.since && r.time.getTime() < opts.since.getTime()) continue;
-          if (!emit(formatRecord(r, !!opts.timestamps))) return;
+  }
+  let finishing = false;
+  let drainOld = false;
+  try {
+    for (;;) {
+      if (copier.done) return;
+      changed = false;
+      // Every complete record from pos to the end of the file.
+      while (fh) {
+        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+        if (bytesRead === 0) break;
+        const last = buf.lastIndexOf(NL, bytesRead - 1);
+        if (last < 0) {
+          // A record longer than the buffer: grow it; else only a record still being written.
+          if (bytesRead === buf.length) {
+            buf = Buffer.allocUnsafe(buf.length * 2);
+            continue;
+          }
+          break;
         }
+        pos += last + 1;
+        if (!(await copier.records(buf, 0, last + 1))) return;
+        if (bytesRead < buf.length) break;
+      }
+      if (!opts.follow || finishing) return;
+      const st = await fsp.stat(path).catch(() => undefined);
+      if (!fh) {
+        if (st) {
+          fh = await openLog(path);
+          pos = 0;
+          continue;
+        }
+      } else if (st) {
+        const cur = await fh.stat();
+        if (st.ino !== cur.ino || st.dev !== cur.dev) {
+          // Rotated: read what was written to the old file before the runtime reopened, then switch.
+          if (!drainOld) {
+            drainOld = true;
+            continue;
+          }
+          drainOld = false;
+          await fh.close();
+          fh = await openLog(path);
+          pos = 0;
+          continue;
+        }
+        if (st.size < pos) {
+          pos = 0; // truncated in place
+          continue;
+        }
+      }
+      if (changed) continue;
+      if (opts.stillRunning && !(await opts.stillRunning())) {
+        // One last look for what the container wrote before it ended.
+        finishing = true;
         continue;
       }
-    } else if (size < offset) offset = 0; // rotated/truncated
-    if (opts.stillRunning && !(await opts.stillRunning())) {
-      // One last look for what the container wrote before it ended.
-      const s = await fsp.stat(path).catch(() => undefined);
-      if (!s || s.size <= offset) return;
-      continue;
+      if (changed) continue;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          wake = undefined;
+          opts.signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const t = setTimeout(done, opts.pollMs ?? 1000);
+        wake = done;
+        opts.signal?.addEventListener('abort', done, { once: true });
+      });
     }
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, poll);
-      opts.signal?.addEventListener('abort', () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
-    });
+  } finally {
+    watcher?.close();
+    await fh?.close();
   }
-}
-
-function readRange(path: string, start: number, end: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    createReadStream(path, { start, end: end - 1 })
-      .on('data', (c) => chunks.push(c as Buffer))
-      .on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-      .on('error', reject);
-  });
 }
 
 /** The last `maxBytes`/`maxLines` of a container's log (for FallbackToLogsOnError). */
 export async function tailLogText(path: string, maxLines = 80, maxBytes = 2048): Promise<string> {
-  const chunks: string[] = [];
-  const sink = { write: (s: string) => (chunks.push(s), true) } as unknown as Writable;
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(c: Buffer, _e, cb) {
+      chunks.push(c);
+      cb();
+    },
+  });
   try {
     await readLogs(path, sink, { tailLines: maxLines });
   } catch {
     return '';
   }
-  const s = chunks.join('');
-  return Buffer.byteLength(s) > maxBytes ? Buffer.from(s).subarray(-maxBytes).toString('utf8') : s;
+  const b = Buffer.concat(chunks);
+  return (b.length > maxBytes ? b.subarray(b.length - maxBytes) : b).toString('utf8');
 }

@@ -14,6 +14,7 @@ import type { ControllerContext } from '../controllers/context.js';
 import { EnvConfigError, expandCommand, makeEnvironment } from './env.js';
 import { runHook } from './lifecycle.js';
 import { containerLogPath, podLogDir, tailLogText } from './logs.js';
+import { ContainerLogManager, DEFAULT_LOG_ROTATION } from './logrotation.js';
 import { ProbeWorker, runProbe, unhealthyMessage, type ProbeEnv, type ProbeKind } from './probes.js';
 import { ContainerConfigError, ImagePullError } from './runtime/errors.js';
 import type { ContainerConfig, ContainerRuntime, ContainerStatus, Mount, PodSandboxConfig, SandboxStatus } from './runtime/types.js';
@@ -45,6 +46,9 @@ export interface PodWorkersOptions {
   cgroupRoot?: string;
   /** The mirror pod of a static pod (its status is written there), if the API has it. */
   mirrorPod?: (pod: KObject) => KObject | undefined;
+  /** Container log rotation (upstream's containerLogMaxSize 10Mi / containerLogMaxFiles 5). */
+  containerLogMaxSize?: number;
+  containerLogMaxFiles?: number;
 }
 
 interface PodState {
@@ -96,7 +100,15 @@ export class PodWorkers {
     this.backoff = opts.backoff ?? new Backoff();
     // Pod cgroups (QoS tiers under kubepods) only where a runtime applies cgroupParent.
     if (runtime.type === 'cri') this.cgroups = new PodCgroups(opts.cgroupRoot ?? '/', undefined, (m, f) => ctx.log.warn(m, f));
+    // The runtime writes the containers' log files; the kubelet bounds them (where the runtime can reopen one).
+    if (runtime.reopenContainerLog) {
+      const policy = { maxSize: opts.containerLogMaxSize ?? DEFAULT_LOG_ROTATION.maxSize, maxFiles: opts.containerLogMaxFiles ?? DEFAULT_LOG_ROTATION.maxFiles };
+      this.logRotation = new ContainerLogManager(runtime, policy, (m, f) => ctx.log.warn(m, f));
+      this.logRotation.start();
+    }
   }
+
+  private readonly logRotation?: ContainerLogManager;
 
   private readonly cgroups?: PodCgroups;
 
@@ -165,6 +177,7 @@ export class PodWorkers {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.logRotation?.stop();
     for (const st of this.pods.values()) {
       st.timer?.cancel();
       for (const p of st.probes.values()) p.stop();

@@ -72,6 +72,9 @@ export interface ServerConfig {
     podManifestsDir?: string;
     /** Parent cgroup of kubepods (upstream's --cgroup-root; default /). */
     cgroupRoot?: string;
+    /** Container log rotation (upstream's containerLogMaxSize in bytes, containerLogMaxFiles). */
+    containerLogMaxSize?: number;
+    containerLogMaxFiles?: number;
   };
 }
 
@@ -224,6 +227,8 @@ export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
       controlPlane: true,
       podManifestsDir: podManifestsDir || undefined,
       cgroupRoot: cfg.kubelet.cgroupRoot,
+      containerLogMaxSize: cfg.kubelet.containerLogMaxSize,
+      containerLogMaxFiles: cfg.kubelet.containerLogMaxFiles,
     });
     kubelet.start();
     const k = kubelet;

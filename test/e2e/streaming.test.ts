@@ -246,7 +246,7 @@ test('kubectl logs: all, --tail, --previous, --timestamps, and upstream errors',
     assert.equal((await run(v, ['logs', 'web', '--previous'])).stdout, 'previous line\n');
   }
   const ts = await run('1.33', ['logs', 'web', '--timestamps', '--tail=1']);
-  assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z line 3\n$/);
+  assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z line 3\n$/);
   assert.equal((await run('1.33', ['logs', 'two', '-c', 'a'])).stdout, 'from a\n');
   const waiting = await run('1.33', ['logs', 'pending']);
   assert.equal(waiting.code, 1);

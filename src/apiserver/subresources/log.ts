@@ -1,7 +1,6 @@
 // pods/log: checks the container and its state as upstream's kubelet does (so the messages
 // users know come back as 400 BadRequest), then streams the kubelet's
 // /containerLogs/<ns>/<pod>/<container> with the same options.
-import { StringDecoder } from 'node:string_decoder';
 import type { KObject } from '../../api/types.js';
 import type { ApiServer } from '../apiserver.js';
 import { ApiError, badRequest, invalid, methodNotSupported } from '../errors.js';
@@ -95,25 +94,19 @@ export function registerLog(api: ApiServer): void {
       }
       throw new ApiError(res.statusCode ?? 500, '', text.trim());
     }
-    if (q.get('follow') !== 'true') {
-      const chunks: Buffer[] = [];
-      for await (const c of res) chunks.push(c as Buffer);
-      return { status: 200, contentType: 'text/plain', body: Buffer.concat(chunks) };
-    }
+    // The kubelet's bytes go straight through, as they come, at the pace the client reads
+    // them (a log may be far bigger than what should sit in memory).
     return {
       status: 200,
       headers: { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' },
       stream: (sink) => {
-        const dec = new StringDecoder('utf8');
         res.on('data', (c: Buffer) => {
-          const s = dec.write(c);
-          if (s) sink.write(s);
+          if (!sink.write(c) && sink.onDrain) {
+            res.pause();
+            sink.onDrain(() => res.resume());
+          }
         });
-        res.on('end', () => {
-          const s = dec.end();
-          if (s) sink.write(s);
-          sink.end();
-        });
+        res.on('end', () => sink.end());
         res.on('error', () => sink.end());
         sink.onClose(() => {
           ac.abort();

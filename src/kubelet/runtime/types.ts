@@ -197,6 +197,12 @@ export interface ContainerRuntime {
   /** Usage of every container (CRI ListContainerStats); absent where the runtime cannot measure. */
   listContainerStats?(): Promise<ContainerStats[]>;
 
+  /**
+   * Reopens a running container's log file at its path (CRI ReopenContainerLog) after the kubelet
+   * renamed it to rotate it; absent where the runtime cannot (then logs are not rotated).
+   */
+  reopenContainerLog?(containerId: string): Promise<void>;
+
   /** Releases connections and child processes it supervises (not the containers). */
   close(): Promise<void>;
 }

@@ -213,7 +213,7 @@ export class KubeletServer {
         ...opts,
         follow,
         signal: ac.signal,
-        pollMs: 100,
+        // Writes wake a follower at once (inotify); the container's state is checked at least every second.
         stillRunning: async () => (await this.opts.runtime.containerStatus(target.id))?.state === 'running',
       });
     } catch (e) {

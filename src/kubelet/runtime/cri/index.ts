@@ -421,6 +421,11 @@ class CRIRuntime implements ContainerRuntime {
     }));
   }
 
+  /** After the kubelet renamed the log to rotate it: containerd closes it and creates the path anew. */
+  async reopenContainerLog(id: string): Promise<void> {
+    await this.client.call('ReopenContainerLog', { containerId: id });
+  }
+
   // ---- exec, attach, port-forward -----------------------------------------------------------
 
   async execSync(containerId: string, cmd: string[], timeoutSeconds: number): Promise<ExecResult> {
