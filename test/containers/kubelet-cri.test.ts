@@ -17,6 +17,7 @@ import { findCNIBinDir } from '../../src/kubelet/runtime/cri/cni.js';
 import { silentLogger } from '../../src/util/log.js';
 import { skipReason as kubectlMissing, startCluster, type Cluster } from '../e2e/harness.js';
 import { PAUSE, imagesUnavailable, importTestImages } from './images.js';
+import { cleanupCRI } from './cleanup.js';
 
 const V = '1.32';
 // our own bridge and pod range, so a kts left running elsewhere on this machine does not interfere
@@ -78,73 +79,8 @@ function httpGet(port: number, p: string): Promise<{ status: number; body: strin
   });
 }
 
-/** Shim processes whose containerd lived under root (they outlive containerd by design). */
-function shimsUnder(root: string): number[] {
-  const pids: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.startsWith('/usr/bin/containerd-shim') || cmd.includes('containerd-shim-runc')) if (cmd.includes(`${root}/`)) pids.push(Number(d));
-    } catch {
-      /* exited */
-    }
-  }
-  return pids;
-}
-
-/**
- * Removes whatever containers and sandboxes are left in kts's containerd, stops it, kills any
- * shim still around, deletes the bridge and unmounts what is left under root. Returns problems.
- */
-async function cleanup(root: string): Promise<string[]> {
-  const problems: string[] = [];
-  try {
-    const rt = await createCRIRuntime({ rootDir: root, log: silentLogger, pauseImage: PAUSE, cniBridge: BRIDGE, podCIDR: '10.243.0.0/24' });
-    for (const c of await rt.listContainers()) {
-      await rt.stopContainer(c.id, 0).catch((e) => problems.push(`stop container ${c.id}: ${e}`));
-      await rt.removeContainer(c.id).catch((e) => problems.push(`remove container ${c.id}: ${e}`));
-    }
-    for (const p of await rt.listPodSandboxes()) {
-      await rt.stopPodSandbox(p.id).catch((e) => problems.push(`stop sandbox ${p.id}: ${e}`));
-      await rt.removePodSandbox(p.id).catch((e) => problems.push(`remove sandbox ${p.id}: ${e}`));
-    }
-    await rt.close();
-  } catch (e) {
-    problems.push(`cleanup runtime: ${e}`);
-  }
-  for (let i = 0; i < 20 && shimsUnder(root).length; i++) await sleep(100);
-  const shims = shimsUnder(root);
-  if (shims.length) problems.push(`killed ${shims.length} leftover shim(s)`);
-  for (const pid of shims) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  try {
-    execFileSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
-  } catch {
-    /* not created */
-  }
-  // any mount left under the root (shm, rootfs, volumes), deepest first
-  const mounts = fs
-    .readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
-    .filter((m) => m.startsWith(root + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-    } catch {
-      /* gone */
-    }
-  }
-  fs.rmSync(root, { recursive: true, force: true, maxRetries: 3 });
-  return problems;
-}
+/** Everything this file's kts left on the machine goes (test/containers/cleanup.ts). */
+const cleanup = (root: string) => cleanupCRI(root, BRIDGE, '10.243.0.0/24');
 
 test('kts server --container-runtime cri through kubectl', { timeout: 300_000 }, async (t) => {
   const why = unavailable();

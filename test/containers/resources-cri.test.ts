@@ -17,6 +17,7 @@ import { cgroupMode } from '../../src/kubelet/cm/cgroups.js';
 import { silentLogger } from '../../src/util/log.js';
 import { skipReason as kubectlMissing, startCluster, type Cluster } from '../e2e/harness.js';
 import { PAUSE, imagesUnavailable, importTestImages } from './images.js';
+import { cleanupCRI } from './cleanup.js';
 
 const V = '1.32';
 const BRIDGE = 'ktsres0';
@@ -68,66 +69,8 @@ const readOr = (p: string) => {
   }
 };
 
-function shimsUnder(root: string): number[] {
-  const pids: number[] = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-      if (cmd.includes('containerd-shim') && cmd.includes(`${root}/`)) pids.push(Number(d));
-    } catch {
-      /* exited */
-    }
-  }
-  return pids;
-}
-
-/** Removes what is left in our containerd, stops it, kills stray shims, deletes the bridge, mounts and cgroups. */
 async function cleanup(root: string): Promise<string[]> {
-  const problems: string[] = [];
-  try {
-    const rt = await createCRIRuntime({ rootDir: root, log: silentLogger, pauseImage: PAUSE, cniBridge: BRIDGE, podCIDR: POD_CIDR });
-    for (const c of await rt.listContainers()) {
-      await rt.stopContainer(c.id, 0).catch((e) => problems.push(`stop container ${c.id}: ${e}`));
-      await rt.removeContainer(c.id).catch((e) => problems.push(`remove container ${c.id}: ${e}`));
-    }
-    for (const p of await rt.listPodSandboxes()) {
-      await rt.stopPodSandbox(p.id).catch((e) => problems.push(`stop sandbox ${p.id}: ${e}`));
-      await rt.removePodSandbox(p.id).catch((e) => problems.push(`remove sandbox ${p.id}: ${e}`));
-    }
-    await rt.close();
-  } catch (e) {
-    problems.push(`cleanup runtime: ${e}`);
-  }
-  for (let i = 0; i < 20 && shimsUnder(root).length; i++) await sleep(100);
-  const shims = shimsUnder(root);
-  if (shims.length) problems.push(`killed ${shims.length} leftover shim(s)`);
-  for (const pid of shims) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  try {
-    execFileSync('ip', ['link', 'del', BRIDGE], { stdio: 'ignore' });
-  } catch {
-    /* not created */
-  }
-  const mounts = fs
-    .readFileSync('/proc/self/mounts', 'utf8')
-    .split('\n')
-    .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
-    .filter((m) => m.startsWith(root + '/'))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) {
-    try {
-      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
-    } catch {
-      /* gone */
-    }
-  }
-  fs.rmSync(root, { recursive: true, force: true, maxRetries: 3 });
+  const problems = await cleanupCRI(root, BRIDGE, POD_CIDR);
   // our cgroup root in every hierarchy, deepest first (rmdir only: the kernel owns the files)
   for (const h of fs.readdirSync(CG)) {
     const top = path.join(CG, h, CGROUP_ROOT);
